@@ -1,0 +1,65 @@
+# Thin wrapper around Meson.  `make run` and `make check` are the two
+# commands the README promises work on a fresh Debian 12 machine as root.
+MESON ?= meson
+BUILD ?= build
+
+.PHONY: all deps build run check check-asan check-tsan bench guests clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# Configures a build directory: $(call configure,DIR,EXTRA-OPTIONS)
+define configure
+	@if [ ! -f $(1)/build.ninja ]; then \
+		$(MESON) setup $(1) $(2) >/dev/null || { rm -rf $(1); exit 1; }; \
+	fi
+endef
+
+build: deps
+	$(call configure,$(BUILD),)
+	@ninja -C $(BUILD)
+
+run: build
+	./$(BUILD)/weft $(RUN_ARGS)
+
+build-asan/build.ninja:
+	$(call configure,build-asan,-Db_sanitize=address,undefined -Db_lundef=false)
+
+build-tsan/build.ninja:
+	$(call configure,build-tsan,-Db_sanitize=thread -Db_lundef=false)
+
+# The full suite on the normal build, then the concurrency suite under
+# ASan+UBSan and under TSan; one summary line over all of them.
+check: build build-asan/build.ninja build-tsan/build.ninja
+	@ninja -C build-asan >/dev/null
+	@ninja -C build-tsan >/dev/null
+	@rm -f $(BUILD)/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json
+	@$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs >$(BUILD)/check.log 2>&1 || true
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MESON) test -C build-asan --no-rebuild --suite concurrency --print-errorlogs >build-asan/check.log 2>&1 || true
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(MESON) test -C build-tsan --no-rebuild --suite concurrency --print-errorlogs >build-tsan/check.log 2>&1 || true
+	@grep -E '^ *[0-9]+/[0-9]+ ' $(BUILD)/check.log build-asan/check.log build-tsan/check.log | sed 's/^[^:]*check.log://' || true
+	@python3 scripts/test-summary.py $(BUILD) build-asan build-tsan
+
+check-asan: deps build-asan/build.ninja
+	@ninja -C build-asan
+	@rm -f build-asan/meson-logs/testlog.json
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MESON) test -C build-asan --no-rebuild --print-errorlogs || true
+	@python3 scripts/test-summary.py build-asan
+
+check-tsan: deps build-tsan/build.ninja
+	@ninja -C build-tsan
+	@rm -f build-tsan/meson-logs/testlog.json
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(MESON) test -C build-tsan --no-rebuild --print-errorlogs || true
+	@python3 scripts/test-summary.py build-tsan
+
+bench: build
+	@for b in tests/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan
