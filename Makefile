@@ -21,6 +21,8 @@ build: deps
 	$(call configure,$(BUILD),)
 	@ninja -C $(BUILD)
 
+RUN_ARGS ?= -M none -m 128M -d mtree
+
 run: build
 	./$(BUILD)/weft $(RUN_ARGS)
 

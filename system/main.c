@@ -1,2 +1,339 @@
+/* weft's entry point: QEMU-style command line, machine set-up, main loop. */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("weft"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-host.h"
+#include "hw/core/device.h"
+#include "memory/memory.h"
+#include "system/bql.h"
+#include "system/event-loop.h"
+#include "system/machine.h"
+#include "util/keyval.h"
+#include "util/log.h"
+#include "util/rcu.h"
+
+#define MAX_REPEATED_OPTS 64
+
+typedef struct Options {
+    const char *machine;
+    const char *mem;
+    const char *smp;
+    const char *accel;
+    const char *log_items;
+    const char *log_file;
+    bool nographic;
+    const char *objects[MAX_REPEATED_OPTS];
+    unsigned nr_objects;
+    const char *devices[MAX_REPEATED_OPTS];
+    unsigned nr_devices;
+} Options;
+
+static void WEFT_NORETURN die(const char *fmt, ...) WEFT_PRINTF(1, 2);
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("weft: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void WEFT_NORETURN die_err(Error *err)
+{
+    error_report_err(err);
+    exit(1);
+}
+
+static void print_help(void)
+{
+    printf("usage: weft [options]\n\n"
+           "-M, -machine NAME   board to emulate (-M help lists them)\n"
+           "-m SIZE             guest RAM, e.g. 512M or 1G (plain number: MiB)\n"
+           "-smp N              number of vCPUs (also cpus=N)\n"
+           "-accel tcg|kvm      accelerator (-enable-kvm = -accel kvm)\n"
+           "-object iothread,id=NAME\n"
+           "                    start an iothread running its own event loop\n"
+           "-device DRIVER[,prop=value...]\n"
+           "                    add a device (-device help lists them)\n"
+           "-nographic          no graphical console\n"
+           "-d ITEM[,...]       debug log items (-d help lists them)\n"
+           "-D FILE             write the debug log to FILE\n"
+           "-h, -help           this text\n"
+           "-version            version\n");
+}
+
+typedef enum { ARG_NONE, ARG_ONE } ArgKind;
+
+typedef struct OptionDef {
+    const char *name;
+    ArgKind arg;
+    void (*handle)(Options *o, const char *arg);
+} OptionDef;
+
+static void opt_machine(Options *o, const char *a) { o->machine = a; }
+static void opt_mem(Options *o, const char *a) { o->mem = a; }
+static void opt_smp(Options *o, const char *a) { o->smp = a; }
+static void opt_accel(Options *o, const char *a) { o->accel = a; }
+static void opt_enable_kvm(Options *o, const char *a) { o->accel = "kvm"; }
+static void opt_log(Options *o, const char *a) { o->log_items = a; }
+static void opt_log_file(Options *o, const char *a) { o->log_file = a; }
+static void opt_nographic(Options *o, const char *a) { o->nographic = true; }
+
+static void opt_object(Options *o, const char *a)
+{
+    if (o->nr_objects == MAX_REPEATED_OPTS) {
+        die("-object: too many objects (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->objects[o->nr_objects++] = a;
+}
+
+static void opt_device(Options *o, const char *a)
+{
+    if (o->nr_devices == MAX_REPEATED_OPTS) {
+        die("-device: too many devices (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->devices[o->nr_devices++] = a;
+}
+
+static void opt_help(Options *o, const char *a)
+{
+    print_help();
+    exit(0);
+}
+
+static void opt_version(Options *o, const char *a)
+{
+    printf("weft version %s\n", WEFT_VERSION);
+    exit(0);
+}
+
+static const OptionDef option_defs[] = {
+    { "M", ARG_ONE, opt_machine },
+    { "machine", ARG_ONE, opt_machine },
+    { "m", ARG_ONE, opt_mem },
+    { "smp", ARG_ONE, opt_smp },
+    { "accel", ARG_ONE, opt_accel },
+    { "enable-kvm", ARG_NONE, opt_enable_kvm },
+    { "object", ARG_ONE, opt_object },
+    { "device", ARG_ONE, opt_device },
+    { "nographic", ARG_NONE, opt_nographic },
+    { "d", ARG_ONE, opt_log },
+    { "D", ARG_ONE, opt_log_file },
+    { "h", ARG_NONE, opt_help },
+    { "help", ARG_NONE, opt_help },
+    { "version", ARG_NONE, opt_version },
+};
+
+static void parse_command_line(Options *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *name = argv[i];
+        const OptionDef *def = NULL;
+
+        if (name[0] != '-') {
+            die("%s: unexpected argument (options start with '-')", name);
+        }
+        name += name[1] == '-' ? 2 : 1;   /* --opt works like -opt */
+        for (size_t j = 0; j < ARRAY_SIZE(option_defs); j++) {
+            if (!strcmp(option_defs[j].name, name)) {
+                def = &option_defs[j];
+                break;
+            }
+        }
+        if (!def) {
+            die("%s: invalid option (try -help)", argv[i]);
+        }
+        if (def->arg == ARG_ONE && i + 1 >= argc) {
+            die("%s: requires an argument", argv[i]);
+        }
+        def->handle(o, def->arg == ARG_ONE ? argv[++i] : NULL);
+    }
+}
+
+/* -m SIZE or -m size=SIZE; a bare number means MiB, as in QEMU. */
+static uint64_t parse_ram_size(const char *arg, uint64_t def)
+{
+    KeyVal *kv;
+    const char *s;
+    char *with_unit = NULL;
+    uint64_t size;
+    Error *err = NULL;
+
+    if (!arg) {
+        return def;
+    }
+    kv = keyval_parse(arg, "size", &err);
+    if (!kv) {
+        die("-m %s: %s", arg, error_get_pretty(err));
+    }
+    s = keyval_get(kv, "size");
+    if (!s || kv->count != keyval_count(kv, "size")) {
+        die("-m %s: only 'size' is supported", arg);
+    }
+    if (*s && strspn(s, "0123456789") == strlen(s)) {
+        if (asprintf(&with_unit, "%sM", s) < 0) {
+            abort();
+        }
+        s = with_unit;
+    }
+    if (!parse_size(s, &size, &err)) {
+        die("-m %s: %s", arg, error_get_pretty(err));
+    }
+    if (size == 0) {
+        die("-m %s: RAM size must be larger than zero", arg);
+    }
+    free(with_unit);
+    keyval_free(kv);
+    return size;
+}
+
+/* -smp N or -smp cpus=N */
+static unsigned parse_smp(const char *arg, unsigned max_cpus)
+{
+    KeyVal *kv;
+    const char *s;
+    uint64_t n;
+    Error *err = NULL;
+
+    if (!arg) {
+        return 1;
+    }
+    kv = keyval_parse(arg, "cpus", &err);
+    if (!kv) {
+        die("-smp %s: %s", arg, error_get_pretty(err));
+    }
+    for (size_t i = 0; i < kv->count; i++) {
+        if (strcmp(kv->pairs[i].key, "cpus")) {
+            die("-smp %s: unsupported parameter '%s'", arg, kv->pairs[i].key);
+        }
+    }
+    s = keyval_get(kv, "cpus");
+    if (!parse_uint64(s, &n, &err)) {
+        die("-smp %s: %s", arg, error_get_pretty(err));
+    }
+    if (n == 0) {
+        die("-smp %s: the CPU count must be at least 1", arg);
+    }
+    if (n > max_cpus) {
+        die("-smp %s: this machine supports at most %u CPUs", arg, max_cpus);
+    }
+    keyval_free(kv);
+    return n;
+}
+
+static void create_object(const char *arg)
+{
+    Error *err = NULL;
+    KeyVal *kv = keyval_parse(arg, "qom-type", &err);
+    const char *type, *id;
+
+    if (!kv) {
+        die("-object %s: %s", arg, error_get_pretty(err));
+    }
+    type = keyval_get(kv, "qom-type");
+    id = keyval_get(kv, "id");
+    if (!type || strcmp(type, "iothread")) {
+        die("-object %s: unknown object type '%s' (supported: iothread)",
+            arg, type ? type : "");
+    }
+    for (size_t i = 0; i < kv->count; i++) {
+        const char *k = kv->pairs[i].key;
+
+        if (strcmp(k, "qom-type") && strcmp(k, "id")) {
+            die("-object %s: iothread has no parameter '%s'", arg, k);
+        }
+    }
+    if (!id) {
+        die("-object %s: parameter 'id' is missing", arg);
+    }
+    if (!iothread_create(id, &err)) {
+        die("-object %s: %s", arg, error_get_pretty(err));
+    }
+    keyval_free(kv);
+}
+
+static void check_accel(const char *accel)
+{
+    if (!accel || !strcmp(accel, "tcg")) {
+        return;
+    }
+    if (!strcmp(accel, "kvm")) {
+        die("-accel kvm: KVM mode is not available in this build yet");
+    }
+    die("-accel %s: unknown accelerator (supported: tcg, kvm)", accel);
+}
+
+int main(int argc, char **argv)
+{
+    Options o = { 0 };
+    MachineState ms = { 0 };
+    const MachineClass *mc;
+    Error *err = NULL;
+
+    parse_command_line(&o, argc, argv);
+
+    if (o.log_items) {
+        if (!strcmp(o.log_items, "help")) {
+            log_print_help();
+            return 0;
+        }
+        if (!log_parse_items(o.log_items, &log_mask, &err)) {
+            die_err(err);
+        }
+    }
+    if (o.log_file && !log_set_file(o.log_file, &err)) {
+        die_err(err);
+    }
+    if (o.machine && !strcmp(o.machine, "help")) {
+        machine_print_list();
+        return 0;
+    }
+    for (unsigned i = 0; i < o.nr_devices; i++) {
+        if (!strcmp(o.devices[i], "help")) {
+            device_print_types(stdout);
+            return 0;
+        }
+    }
+    mc = machine_find(o.machine ? o.machine : "none");
+    if (!mc) {
+        die("-M %s: unknown machine (try -M help)", o.machine);
+    }
+    check_accel(o.accel);
+    ms.mc = mc;
+    ms.ram_size = parse_ram_size(o.mem, mc->default_ram_size);
+    ms.smp_cpus = parse_smp(o.smp, mc->max_cpus);
+    ms.accel = o.accel ? o.accel : "tcg";
+    ms.nographic = o.nographic;
+
+    weft_rcu_register_thread();
+    if (!main_loop_init(&err)) {
+        die_err(err);
+    }
+    bql_lock();
+    for (unsigned i = 0; i < o.nr_objects; i++) {
+        create_object(o.objects[i]);
+    }
+    if (!machine_create(&ms, &err)) {
+        die_err(err);
+    }
+    for (unsigned i = 0; i < o.nr_devices; i++) {
+        if (!device_add(o.devices[i], &err)) {
+            die("-device %s: %s", o.devices[i], error_get_pretty(err));
+        }
+    }
+    if (log_enabled(LOG_MTREE)) {
+        mtree_info(stdout, true);
+    }
+    /* Nothing runs on a board without CPUs: set-up was the whole job. */
+    bql_unlock();
+    iothread_destroy_all();
+    log_close();
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* Boards: a registry of machine types (-M NAME) and the state of the one
+ * machine a weft process runs. */
+#ifndef SYSTEM_MACHINE_H
+#define SYSTEM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "util/error.h"
+
+typedef struct MachineState MachineState;
+
+typedef struct MachineClass {
+    const char *name;
+    const char *desc;
+    uint64_t default_ram_size;
+    unsigned max_cpus;
+    /* Builds the board: memory map, devices, CPUs.  Called under the BQL. */
+    bool (*init)(MachineState *ms, Error **errp);
+} MachineClass;
+
+struct MachineState {
+    const MachineClass *mc;
+    uint64_t ram_size;
+    unsigned smp_cpus;
+    const char *accel;          /* "tcg" or "kvm" */
+    bool nographic;
+    struct MemoryRegion *system_memory;   /* root of the "memory" space */
+    struct MemoryRegion *ram;
+    struct AddressSpace *address_space_memory;
+};
+
+void machine_register(const MachineClass *mc);
+const MachineClass *machine_find(const char *name);
+void machine_print_list(void);
+/* Creates the system address space and calls mc->init. */
+bool machine_create(MachineState *ms, Error **errp);
+
+#define MACHINE_REGISTER(mc)                                        \
+    static void __attribute__((constructor)) register_##mc(void)    \
+    {                                                               \
+        machine_register(&mc);                                      \
+    }
+
+#endif
