@@ -12,6 +12,17 @@ void object_set_finalize_context(ObjectDeferFn *defer)
     atomic_store_release(&finalize_context, defer);
 }
 
+bool object_defer_to_main(void (*fn)(void *opaque), void *opaque)
+{
+    ObjectDeferFn *defer = atomic_load_acquire(&finalize_context);
+
+    if (!defer) {
+        return false;
+    }
+    defer(fn, opaque);
+    return true;
+}
+
 unsigned long object_count_live(void)
 {
     return atomic_read(&objects_created) - atomic_read(&objects_finalized);

@@ -36,6 +36,11 @@ unsigned object_refcount(const Object *obj);
  * Callable from any thread. */
 typedef void ObjectDeferFn(void (*fn)(void *opaque), void *opaque);
 void object_set_finalize_context(ObjectDeferFn *defer);
+/* Runs fn(opaque) later in the finalize context (the main loop) and
+ * returns true; returns false, doing nothing, while none is installed.
+ * Callable from any thread.  The device lifecycle uses it to bring an
+ * asynchronous drain completion back to the main thread. */
+bool object_defer_to_main(void (*fn)(void *opaque), void *opaque);
 
 /* Counters for tests: objects initialised and finalized since start. */
 unsigned long object_count_live(void);
