@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hw/core/device.h"
 #include "memory/memory.h"
 #include "system/bql.h"
 #include "system/machine.h"
@@ -36,18 +37,34 @@ void machine_print_list(void)
     }
 }
 
-/* The machine's memory lives as long as the process: no owner. */
+/* The machine's memory and root bus live as long as the process. */
 static MemoryRegion system_memory;
 static AddressSpace address_space_memory;
+
+/* Devices mapped by the board at fixed addresses; not hot-pluggable. */
+static const BusInfo system_bus_info = {
+    .type = "System",
+};
 
 bool machine_create(MachineState *ms, Error **errp)
 {
     assert(bql_locked());
+    /* An unplug's isolate step (bus and device) is one map change. */
+    device_set_transaction_hooks(memory_region_transaction_begin,
+                                 memory_region_transaction_commit);
     memory_region_init(&system_memory, NULL, "system", UINT64_MAX);
     address_space_init(&address_space_memory, &system_memory, "memory");
     ms->system_memory = &system_memory;
     ms->address_space_memory = &address_space_memory;
+    ms->system_bus = bus_new(NULL, &system_bus_info, "main-system-bus");
     return ms->mc->init(ms, errp);
+}
+
+void machine_done(MachineState *ms)
+{
+    assert(bql_locked());
+    /* From here every plug is a hot-plug. */
+    device_set_hotplug_phase(true);
 }
 
 /* -M none: an empty board with RAM at 0 and no CPUs, to inspect the memory

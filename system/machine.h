@@ -27,13 +27,16 @@ struct MachineState {
     struct MemoryRegion *system_memory;   /* root of the "memory" space */
     struct MemoryRegion *ram;
     struct AddressSpace *address_space_memory;
+    struct Bus *system_bus;     /* root bus of board devices */
 };
 
 void machine_register(const MachineClass *mc);
 const MachineClass *machine_find(const char *name);
 void machine_print_list(void);
-/* Creates the system address space and calls mc->init. */
+/* Creates the system address space and root bus and calls mc->init. */
 bool machine_create(MachineState *ms, Error **errp);
+/* After the command line's devices: later plugs are hot-plugs. */
+void machine_done(MachineState *ms);
 
 #define MACHINE_REGISTER(mc)                                        \
     static void __attribute__((constructor)) register_##mc(void)    \

@@ -296,8 +296,12 @@ int main(int argc, char **argv)
         return 0;
     }
     for (unsigned i = 0; i < o.nr_devices; i++) {
-        if (!strcmp(o.devices[i], "help")) {
-            device_print_types(stdout);
+        bool help_printed = device_opts_help(o.devices[i], stdout, &err);
+
+        if (err) {
+            die("-device %s: %s", o.devices[i], error_get_pretty(err));
+        }
+        if (help_printed) {
             return 0;
         }
     }
@@ -328,6 +332,7 @@ int main(int argc, char **argv)
             die("-device %s: %s", o.devices[i], error_get_pretty(err));
         }
     }
+    machine_done(&ms);
     if (log_enabled(LOG_MTREE)) {
         mtree_info(stdout, true);
     }
