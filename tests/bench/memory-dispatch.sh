@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-BIN=$BUILD/tests/unit/memory/memory-dispatch-bench
+BIN=$BUILD/tests/bench/memory-dispatch-bench
 if [ ! -f "$BUILD/build.ninja" ]; then
     meson setup "$BUILD" >/dev/null
 fi
-ninja -C "$BUILD" tests/unit/memory/memory-dispatch-bench >/dev/null
+ninja -C "$BUILD" tests/bench/memory-dispatch-bench >/dev/null
 echo "host: $(nproc) cores, $(uname -m)"
 "$BIN" "${1:-0.5}"
