@@ -17,6 +17,7 @@
 
 #include "memory/memory-internal.h"
 #include "system/bql.h"
+#include "util/host-mem.h"
 #include "util/log.h"
 
 /* The view may change under a thread that neither holds the BQL nor is an
@@ -33,55 +34,6 @@ static const char *access_name(bool is_write)
 }
 
 /* ---- RAM */
-
-static uint64_t ram_load(const uint8_t *p, unsigned size)
-{
-    /* Fixed-size copies compile to single loads, so aligned accesses are
-     * atomic as a guest expects of its page-table walker. */
-    switch (size) {
-    case 1:
-        return *p;
-    case 2: {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        return le16toh(v);
-    }
-    case 4: {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return le32toh(v);
-    }
-    default: {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        return le64toh(v);
-    }
-    }
-}
-
-static void ram_store(uint8_t *p, unsigned size, uint64_t le)
-{
-    switch (size) {
-    case 1:
-        *p = (uint8_t)le;
-        break;
-    case 2: {
-        uint16_t v = htole16((uint16_t)le);
-        memcpy(p, &v, 2);
-        break;
-    }
-    case 4: {
-        uint32_t v = htole32((uint32_t)le);
-        memcpy(p, &v, 4);
-        break;
-    }
-    default: {
-        uint64_t v = htole64(le);
-        memcpy(p, &v, 8);
-        break;
-    }
-    }
-}
 
 static void ram_mark_written(MemoryRegion *mr, hwaddr offset, uint64_t len)
 {
@@ -563,7 +515,7 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr,
     weft_rcu_read_lock();
     r = translate_in_rcu(as, addr, size, false, attrs, &s);
     if (r == MEMTX_OK && s.size == size && s.mr->kind == MR_KIND_RAM) {
-        le = ram_load(s.mr->ram_block->host + s.offset_within_region, size);
+        le = ldn_le_p(s.mr->ram_block->host + s.offset_within_region, size);
         weft_rcu_read_unlock();
     } else if (r == MEMTX_OK && s.size == size) {
         r = io_single_access(s.mr, s.offset_within_region, size, &le, false,
@@ -617,7 +569,7 @@ MemTxResult address_space_store(AddressSpace *as, hwaddr addr,
         if (s.readonly) {
             r = MEMTX_ACCESS_ERROR;
         } else {
-            ram_store(s.mr->ram_block->host + s.offset_within_region, size,
+            stn_le_p(s.mr->ram_block->host + s.offset_within_region, size,
                       le);
             ram_mark_written(s.mr, s.offset_within_region, size);
         }
@@ -662,7 +614,7 @@ MemTxResult memory_region_dispatch_read(MemoryRegion *mr, hwaddr offset,
         if (!ram_bounds_ok(mr, offset, size)) {
             return MEMTX_ACCESS_ERROR;
         }
-        le = ram_load(mr->ram_block->host + offset, size);
+        le = ldn_le_p(mr->ram_block->host + offset, size);
         break;
     case MR_KIND_IO: {
         IoLock lk = { false };
@@ -694,7 +646,7 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr offset,
         if (!ram_bounds_ok(mr, offset, size) || atomic_read(&mr->readonly)) {
             return MEMTX_ACCESS_ERROR;
         }
-        ram_store(mr->ram_block->host + offset, size, le);
+        stn_le_p(mr->ram_block->host + offset, size, le);
         ram_mark_written(mr, offset, size);
         return MEMTX_OK;
     case MR_KIND_IO: {

@@ -24,6 +24,7 @@
 #include "tcg/semantics.h"
 #include "tcg/tb.h"
 #include "tcg/tcg.h"
+#include "util/host-mem.h"
 
 typedef union TInsn {
     const void *h;
@@ -69,59 +70,6 @@ enum {
 
 #define R(off)  (*(uint64_t *)(env + (off)))
 #define NEXT()  goto *ip->h
-
-static inline uint64_t host_ld(const void *p, unsigned size)
-{
-    switch (size) {
-    case 1:
-        return *(const uint8_t *)p;
-    case 2: {
-        uint16_t v;
-
-        memcpy(&v, p, 2);
-        return le16toh(v);
-    }
-    case 4: {
-        uint32_t v;
-
-        memcpy(&v, p, 4);
-        return le32toh(v);
-    }
-    default: {
-        uint64_t v;
-
-        memcpy(&v, p, 8);
-        return le64toh(v);
-    }
-    }
-}
-
-static inline void host_st(void *p, unsigned size, uint64_t val)
-{
-    switch (size) {
-    case 1:
-        *(uint8_t *)p = (uint8_t)val;
-        break;
-    case 2: {
-        uint16_t v = htole16((uint16_t)val);
-
-        memcpy(p, &v, 2);
-        break;
-    }
-    case 4: {
-        uint32_t v = htole32((uint32_t)val);
-
-        memcpy(p, &v, 4);
-        break;
-    }
-    default: {
-        uint64_t v = htole64(val);
-
-        memcpy(p, &v, 8);
-        break;
-    }
-    }
-}
 
 static inline uint64_t extend(uint64_t v, unsigned size, bool sign)
 {
@@ -308,7 +256,7 @@ L_qld_##n: {                                                             \
         unsigned a_mask = mo & MO_ALIGN ? size - 1 : 0;                  \
         if (likely(tlb_compare_value(addr, size, a_mask) ==              \
                    atomic_read(&e->addr_read))) {                        \
-            v = host_ld((void *)(uintptr_t)(addr + e->addend), size);    \
+            v = ldn_le_p((void *)(uintptr_t)(addr + e->addend), size);    \
             R(ip[1].r.x) = extend(v, size, sign);                        \
         } else if (tcg_softmmu_ld(cpu, addr, mo & 0xff, mo >> 8, &v)) {  \
             R(ip[1].r.x) = v;                                            \
@@ -335,7 +283,7 @@ L_qst_##n: {                                                             \
         unsigned a_mask = mo & MO_ALIGN ? size - 1 : 0;                  \
         if (likely(tlb_compare_value(addr, size, a_mask) ==              \
                    atomic_read(&e->addr_write))) {                       \
-            host_st((void *)(uintptr_t)(addr + e->addend), size, val);   \
+            stn_le_p((void *)(uintptr_t)(addr + e->addend), size, val);   \
         } else if (!tcg_softmmu_st(cpu, addr, mo & 0xff, mo >> 8, val)) { \
             goto fault;                                                  \
         }                                                                \
