@@ -39,9 +39,9 @@ check: build build-asan/build.ninja build-tsan/build.ninja
 	@ninja -C build-tsan >/dev/null
 	@rm -f $(BUILD)/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json
 	@$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs >$(BUILD)/check.log 2>&1 || true
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MESON) test -C build-asan --no-rebuild --suite concurrency --print-errorlogs >build-asan/check.log 2>&1 || true
-	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1 \
 		$(MESON) test -C build-tsan --no-rebuild --suite concurrency --print-errorlogs >build-tsan/check.log 2>&1 || true
 	@grep -E '^ *[0-9]+/[0-9]+ ' $(BUILD)/check.log build-asan/check.log build-tsan/check.log | sed 's/^[^:]*check.log://' || true
 	@python3 scripts/test-summary.py $(BUILD) build-asan build-tsan
@@ -49,14 +49,14 @@ check: build build-asan/build.ninja build-tsan/build.ninja
 check-asan: deps build-asan/build.ninja
 	@ninja -C build-asan
 	@rm -f build-asan/meson-logs/testlog.json
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MESON) test -C build-asan --no-rebuild --print-errorlogs || true
 	@python3 scripts/test-summary.py build-asan
 
 check-tsan: deps build-tsan/build.ninja
 	@ninja -C build-tsan
 	@rm -f build-tsan/meson-logs/testlog.json
-	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1 \
 		$(MESON) test -C build-tsan --no-rebuild --print-errorlogs || true
 	@python3 scripts/test-summary.py build-tsan
 

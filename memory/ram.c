@@ -58,6 +58,7 @@ static void ram_block_free_struct(RAMBlock *rb)
 
 RAMBlock *ram_block_new_anon(MemoryRegion *mr, uint64_t size, Error **errp)
 {
+    uint64_t mapped_size;
     RAMBlock *rb;
     void *host;
 
@@ -65,19 +66,22 @@ RAMBlock *ram_block_new_anon(MemoryRegion *mr, uint64_t size, Error **errp)
         error_setg(errp, "RAM '%s': invalid size %" PRIu64, mr->name, size);
         return NULL;
     }
-    rb = ram_block_alloc(mr, size, errp);
-    if (!rb) {
-        return NULL;
-    }
-    rb->mapped_size = host_page_align(size);
-    host = mmap(NULL, rb->mapped_size, PROT_READ | PROT_WRITE,
+    /* Map first: a size the host cannot map fails here, before the dirty
+     * bitmaps (sized by the RAM) are allocated. */
+    mapped_size = host_page_align(size);
+    host = mmap(NULL, mapped_size, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (host == MAP_FAILED) {
         error_setg_errno(errp, errno, "RAM '%s': cannot map %" PRIu64
                          " bytes", mr->name, size);
-        ram_block_free_struct(rb);
         return NULL;
     }
+    rb = ram_block_alloc(mr, size, errp);
+    if (!rb) {
+        munmap(host, mapped_size);
+        return NULL;
+    }
+    rb->mapped_size = mapped_size;
     rb->host = host;
     return rb;
 }

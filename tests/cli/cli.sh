@@ -55,7 +55,7 @@ expect_error "'id' is missing" -object iothread
 expect_error "-object iothread,id=1bad" -object iothread,id=1bad
 expect_error "-object iothread,id=a" -object iothread,id=a -object iothread,id=a
 expect_error "-device nosuchdevice" -device nosuchdevice
-expect_error "RAM 'ram': cannot" -M none -m 1E
+expect_error "RAM 'ram': cannot map" -M none -m 1E
 expect_error "-device nosuchdevice,help" -device nosuchdevice,help
 
 expect_output "weft version" -version
