@@ -6,6 +6,8 @@
 #ifndef UTIL_ATOMIC_H
 #define UTIL_ATOMIC_H
 
+#include "util/compiler.h"
+
 #define atomic_read(p)            __atomic_load_n((p), __ATOMIC_RELAXED)
 #define atomic_set(p, v)          __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define atomic_load_acquire(p)    __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -24,8 +26,19 @@
         __atomic_compare_exchange_n((p), &atomic_cmpxchg_old_, (new),     \
                 false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);               \
         atomic_cmpxchg_old_; })
+#ifdef WEFT_TSAN
+/* GCC rejects thread fences under -fsanitize=thread.  A sequentially
+ * consistent read-modify-write is a full barrier on every host we build
+ * TSan for (x86-64: a locked instruction), and TSan models it. */
+extern int atomic_tsan_fence_word;
+#define smp_mb() \
+    ((void)__atomic_fetch_add(&atomic_tsan_fence_word, 0, __ATOMIC_SEQ_CST))
+#define smp_rmb() smp_mb()
+#define smp_wmb() smp_mb()
+#else
 #define smp_mb()                  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define smp_rmb()                 __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()                 __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
 
 #endif
