@@ -84,11 +84,12 @@ static void info_store_env(const TCGContext *s, int64_t off, unsigned size)
  * or itself. */
 static uint32_t resolve(uint32_t t)
 {
-    TempInfo *ti = &temp_info[t];
+    TempInfo *ti;
 
     if (t == TCG_NO_TEMP) {
         return t;
     }
+    ti = &temp_info[t];
     if (ti->is_const && tcg_ctx->temps[t].kind != TEMP_CONST) {
         uint32_t c = tcg_constant((int64_t)ti->val).idx;
 
