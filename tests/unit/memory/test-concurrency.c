@@ -140,6 +140,7 @@ typedef struct ReaderStats {
     unsigned seed;
     bool use_buffers;
     unsigned long accesses, quiescent;
+    bool running;               /* set after the first access */
 } ReaderStats;
 
 static void *reader_main(void *arg)
@@ -170,7 +171,9 @@ static void *reader_main(void *arg)
             /* Offset 0 of some devices is an ioeventfd. */
             address_space_stl(&as, addr & ~0xfffull, 1, A, &r);
         }
-        st->accesses++;
+        if (st->accesses++ == 0) {
+            atomic_store_release(&st->running, true);
+        }
         if (weft_rcu_quiescent_state_wanted()) {
             weft_rcu_quiescent_state();
             st->quiescent++;
@@ -206,6 +209,12 @@ static void test_readers_vs_writer(void)
         bql_unlock();
         if (op % 8 == 0) {
             usleep(50);
+        }
+    }
+    /* On a loaded host a reader may not have been scheduled yet. */
+    for (unsigned i = 0; i < NR_READERS; i++) {
+        while (!atomic_load_acquire(&st[i].running)) {
+            usleep(100);
         }
     }
     atomic_store_release(&stop, true);
