@@ -24,6 +24,12 @@ struct MachineState {
     unsigned smp_cpus;
     const char *accel;          /* "tcg" or "kvm" */
     bool nographic;
+    /* -kernel, -bios, -initrd, -append (NULL when absent); the strings
+     * belong to the command line and live as long as the process. */
+    const char *kernel_filename;
+    const char *bios_name;
+    const char *initrd_filename;
+    const char *kernel_cmdline;
     struct MemoryRegion *system_memory;   /* root of the "memory" space */
     struct MemoryRegion *ram;
     struct AddressSpace *address_space_memory;

@@ -11,6 +11,8 @@
 #include "system/bql.h"
 #include "system/event-loop.h"
 #include "system/machine.h"
+#include "system/runstate.h"
+#include "cpu/cpu.h"
 #include "util/keyval.h"
 #include "util/log.h"
 #include "util/rcu.h"
@@ -25,6 +27,10 @@ typedef struct Options {
     const char *log_items;
     const char *log_file;
     bool nographic;
+    const char *kernel;
+    const char *bios;
+    const char *initrd;
+    const char *append;
     const char *objects[MAX_REPEATED_OPTS];
     unsigned nr_objects;
     const char *devices[MAX_REPEATED_OPTS];
@@ -62,6 +68,10 @@ static void print_help(void)
            "                    start an iothread running its own event loop\n"
            "-device DRIVER[,prop=value...]\n"
            "                    add a device (-device help lists them)\n"
+           "-kernel FILE        guest kernel or bare-metal program (ELF)\n"
+           "-bios FILE|none     firmware (spike: only 'none')\n"
+           "-initrd FILE        initial RAM disk\n"
+           "-append STRING      kernel command line\n"
            "-nographic          no graphical console\n"
            "-d ITEM[,...]       debug log items (-d help lists them)\n"
            "-D FILE             write the debug log to FILE\n"
@@ -85,6 +95,10 @@ static void opt_enable_kvm(Options *o, const char *a) { o->accel = "kvm"; }
 static void opt_log(Options *o, const char *a) { o->log_items = a; }
 static void opt_log_file(Options *o, const char *a) { o->log_file = a; }
 static void opt_nographic(Options *o, const char *a) { o->nographic = true; }
+static void opt_kernel(Options *o, const char *a) { o->kernel = a; }
+static void opt_bios(Options *o, const char *a) { o->bios = a; }
+static void opt_initrd(Options *o, const char *a) { o->initrd = a; }
+static void opt_append(Options *o, const char *a) { o->append = a; }
 
 static void opt_object(Options *o, const char *a)
 {
@@ -124,6 +138,10 @@ static const OptionDef option_defs[] = {
     { "object", ARG_ONE, opt_object },
     { "device", ARG_ONE, opt_device },
     { "nographic", ARG_NONE, opt_nographic },
+    { "kernel", ARG_ONE, opt_kernel },
+    { "bios", ARG_ONE, opt_bios },
+    { "initrd", ARG_ONE, opt_initrd },
+    { "append", ARG_ONE, opt_append },
     { "d", ARG_ONE, opt_log },
     { "D", ARG_ONE, opt_log_file },
     { "h", ARG_NONE, opt_help },
@@ -270,12 +288,36 @@ static void check_accel(const char *accel)
     die("-accel %s: unknown accelerator (supported: tcg, kvm)", accel);
 }
 
+static bool machine_has_cpus(void)
+{
+    CPUState *cpu;
+
+    CPU_FOREACH(cpu) {
+        return true;
+    }
+    return false;
+}
+
+/* BQL held on entry and on return.  Runs the vCPUs and the main loop
+ * until a shutdown request; returns the exit status it carries. */
+static int run_machine(void)
+{
+    cpus_start_all();
+    bql_unlock();
+    main_loop_run_until_shutdown();
+    bql_lock();
+    cpus_stop_and_join_all();
+    fflush(stdout);
+    return shutdown_status();
+}
+
 int main(int argc, char **argv)
 {
     Options o = { 0 };
     MachineState ms = { 0 };
     const MachineClass *mc;
     Error *err = NULL;
+    int status;
 
     parse_command_line(&o, argc, argv);
 
@@ -315,6 +357,10 @@ int main(int argc, char **argv)
     ms.smp_cpus = parse_smp(o.smp, mc->max_cpus);
     ms.accel = o.accel ? o.accel : "tcg";
     ms.nographic = o.nographic;
+    ms.kernel_filename = o.kernel;
+    ms.bios_name = o.bios;
+    ms.initrd_filename = o.initrd;
+    ms.kernel_cmdline = o.append;
 
     weft_rcu_register_thread();
     if (!main_loop_init(&err)) {
@@ -336,9 +382,10 @@ int main(int argc, char **argv)
     if (log_enabled(LOG_MTREE)) {
         mtree_info(stdout, true);
     }
-    /* Nothing runs on a board without CPUs: set-up was the whole job. */
+    /* A board without CPUs: set-up was the whole job. */
+    status = machine_has_cpus() ? run_machine() : 0;
     bql_unlock();
     iothread_destroy_all();
     log_close();
-    return 0;
+    return status;
 }

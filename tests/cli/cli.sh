@@ -57,10 +57,18 @@ expect_error "-object iothread,id=a" -object iothread,id=a -object iothread,id=a
 expect_error "-device nosuchdevice" -device nosuchdevice
 expect_error "RAM 'ram': cannot map" -M none -m 1E
 expect_error "-device nosuchdevice,help" -device nosuchdevice,help
+expect_error "-kernel is required" -M spike
+expect_error "No such file" -M spike -bios none -kernel /nonexistent/test.elf
+expect_error "expected RISC-V" -M spike -bios none -kernel "$weft"
+expect_error "not an ELF file" -M spike -bios none -kernel "$0"
+expect_error "at most 8" -M spike -smp 9 -kernel "$weft"
+expect_error "only 'none'" -M spike -bios fw.bin -kernel "$weft"
+expect_error "device tree" -M spike -initrd x -kernel "$weft"
 
 expect_output "weft version" -version
 expect_output "usage: weft" -help
 expect_output "none" -M help
+expect_output "spike" -M help
 expect_output "in_asm" -d help
 expect_output "ram" -M none -m 64M -d mtree
 expect_output "ram" -M none -m 64M -object iothread,id=io0 -d mtree
