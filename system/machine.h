@@ -30,6 +30,9 @@ struct MachineState {
     const char *bios_name;
     const char *initrd_filename;
     const char *kernel_cmdline;
+    const char *serial;         /* -serial SPEC, NULL: board default */
+    const char *dumpdtb;        /* -M ...,dumpdtb=FILE */
+    bool no_reboot;             /* -no-reboot: a guest reset exits */
     struct MemoryRegion *system_memory;   /* root of the "memory" space */
     struct MemoryRegion *ram;
     struct AddressSpace *address_space_memory;

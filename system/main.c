@@ -31,6 +31,8 @@ typedef struct Options {
     const char *bios;
     const char *initrd;
     const char *append;
+    const char *serial;
+    bool no_reboot;
     const char *objects[MAX_REPEATED_OPTS];
     unsigned nr_objects;
     const char *devices[MAX_REPEATED_OPTS];
@@ -60,7 +62,9 @@ static void WEFT_NORETURN die_err(Error *err)
 static void print_help(void)
 {
     printf("usage: weft [options]\n\n"
-           "-M, -machine NAME   board to emulate (-M help lists them)\n"
+           "-M, -machine NAME[,dumpdtb=FILE]\n"
+           "                    board to emulate (-M help lists them);\n"
+           "                    dumpdtb writes the device tree and exits\n"
            "-m SIZE             guest RAM, e.g. 512M or 1G (plain number: MiB)\n"
            "-smp N              number of vCPUs (also cpus=N)\n"
            "-accel tcg|kvm      accelerator (-enable-kvm = -accel kvm)\n"
@@ -72,6 +76,9 @@ static void print_help(void)
            "-bios FILE|none     firmware (spike: only 'none')\n"
            "-initrd FILE        initial RAM disk\n"
            "-append STRING      kernel command line\n"
+           "-serial stdio|file:PATH|null|pty\n"
+           "                    where the first serial port goes\n"
+           "-no-reboot          exit instead of resetting on a guest reboot\n"
            "-nographic          no graphical console\n"
            "-d ITEM[,...]       debug log items (-d help lists them)\n"
            "-D FILE             write the debug log to FILE\n"
@@ -99,6 +106,15 @@ static void opt_kernel(Options *o, const char *a) { o->kernel = a; }
 static void opt_bios(Options *o, const char *a) { o->bios = a; }
 static void opt_initrd(Options *o, const char *a) { o->initrd = a; }
 static void opt_append(Options *o, const char *a) { o->append = a; }
+static void opt_no_reboot(Options *o, const char *a) { o->no_reboot = true; }
+
+static void opt_serial(Options *o, const char *a)
+{
+    if (o->serial) {
+        die("-serial %s: only one serial port is supported", a);
+    }
+    o->serial = a;
+}
 
 static void opt_object(Options *o, const char *a)
 {
@@ -142,6 +158,8 @@ static const OptionDef option_defs[] = {
     { "bios", ARG_ONE, opt_bios },
     { "initrd", ARG_ONE, opt_initrd },
     { "append", ARG_ONE, opt_append },
+    { "serial", ARG_ONE, opt_serial },
+    { "no-reboot", ARG_NONE, opt_no_reboot },
     { "d", ARG_ONE, opt_log },
     { "D", ARG_ONE, opt_log_file },
     { "h", ARG_NONE, opt_help },
@@ -173,6 +191,44 @@ static void parse_command_line(Options *o, int argc, char **argv)
         }
         def->handle(o, def->arg == ARG_ONE ? argv[++i] : NULL);
     }
+}
+
+/* -M NAME[,dumpdtb=FILE]: the board and its machine properties. */
+static const MachineClass *parse_machine(const char *arg, MachineState *ms)
+{
+    const MachineClass *mc;
+    const char *name;
+    Error *err = NULL;
+    KeyVal *kv;
+
+    if (!arg) {
+        return machine_find("none");
+    }
+    kv = keyval_parse(arg, "type", &err);
+    if (!kv) {
+        die("-M %s: %s", arg, error_get_pretty(err));
+    }
+    name = keyval_get(kv, "type");
+    if (!name) {
+        die("-M %s: the machine name is missing", arg);
+    }
+    mc = machine_find(name);
+    if (!mc) {
+        die("-M %s: unknown machine '%s' (try -M help)", arg, name);
+    }
+    for (size_t i = 0; i < kv->count; i++) {
+        const char *key = kv->pairs[i].key;
+
+        if (!strcmp(key, "dumpdtb")) {
+            /* Strings of the command line live as long as the process;
+             * the copy does too. */
+            ms->dumpdtb = strdup(kv->pairs[i].value);
+        } else if (strcmp(key, "type")) {
+            die("-M %s: unknown machine property '%s'", arg, key);
+        }
+    }
+    keyval_free(kv);
+    return mc;
 }
 
 /* -m SIZE or -m size=SIZE; a bare number means MiB, as in QEMU. */
@@ -347,10 +403,7 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    mc = machine_find(o.machine ? o.machine : "none");
-    if (!mc) {
-        die("-M %s: unknown machine (try -M help)", o.machine);
-    }
+    mc = parse_machine(o.machine, &ms);
     check_accel(o.accel);
     ms.mc = mc;
     ms.ram_size = parse_ram_size(o.mem, mc->default_ram_size);
@@ -361,6 +414,8 @@ int main(int argc, char **argv)
     ms.bios_name = o.bios;
     ms.initrd_filename = o.initrd;
     ms.kernel_cmdline = o.append;
+    ms.serial = o.serial;
+    ms.no_reboot = o.no_reboot;
 
     weft_rcu_register_thread();
     if (!main_loop_init(&err)) {
