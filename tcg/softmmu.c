@@ -17,6 +17,7 @@
 #include "tcg/softmmu.h"
 #include "tcg/tb.h"
 #include "tcg/tcg.h"
+#include "util/host-mem.h"
 
 #define atomic_load_sc(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define atomic_store_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -60,6 +61,9 @@ void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
     uint64_t io = host ? 0 : TLB_MMIO;
     uint64_t wtag;
 
+    if (prot & PAGE_REFILL) {
+        io |= TLB_REFILL;
+    }
     atomic_fetch_add_relaxed(&tcg_softmmu_stats.fills, 1);
     tlb_entry_invalidate(e);
     atomic_set(&d->full[i].paddr, ppage);
@@ -175,7 +179,7 @@ static CPUTLBEntry *tlb_entry_for(CPUState *cpu, uint64_t addr,
     uint64_t page = addr & TCG_PAGE_MASK;
 
     *tag = tag_of(e, type);
-    if (!tag_matches_page(*tag, page)) {
+    if (!tag_matches_page(*tag, page) || (*tag & TLB_REFILL)) {
         if (!tcg_cpu_ops->tlb_fill(cpu, addr, (int)size, type, mmu_idx,
                                    false)) {
             return NULL;
@@ -213,21 +217,6 @@ static bool unaligned(CPUState *cpu, uint64_t addr, MMUAccessType type,
     return false;
 }
 
-static uint64_t host_load(const void *p, unsigned size)
-{
-    uint64_t v = 0;
-
-    memcpy(&v, p, size);
-    return le64toh(v);      /* little-endian guest, low bytes first */
-}
-
-static void host_store(void *p, unsigned size, uint64_t val)
-{
-    uint64_t v = htole64(val);
-
-    memcpy(p, &v, size);
-}
-
 /* An access within one page. */
 static bool ld_page(CPUState *cpu, uint64_t addr, unsigned size,
                     MMUAccessType type, int mmu_idx, uint64_t *val)
@@ -251,7 +240,7 @@ static bool ld_page(CPUState *cpu, uint64_t addr, unsigned size,
         }
         return ok;
     }
-    *val = host_load((void *)(uintptr_t)(addr + e->addend), size);
+    *val = ldn_le_p((void *)(uintptr_t)(addr + e->addend), size);
     return true;
 }
 
@@ -286,7 +275,7 @@ static bool st_page(CPUState *cpu, uint64_t addr, unsigned size,
             atomic_cmpxchg(&e->addr_write, tag, tag & ~(uint64_t)TLB_NOTDIRTY);
         }
     }
-    host_store((void *)(uintptr_t)(addr + e->addend), size, val);
+    stn_le_p((void *)(uintptr_t)(addr + e->addend), size, val);
     return true;
 }
 
@@ -383,8 +372,11 @@ uint64_t tcg_probe_code_page(CPUState *cpu, uint64_t addr)
 {
     int mmu_idx = tcg_cpu_ops->mmu_index(cpu, true);
     CPUTLBEntry *e = &tlb_desc(cpu, mmu_idx)->table[tlb_index(addr)];
+    uint64_t tag = atomic_read(&e->addr_code);
+    bool hit = tag_matches_page(tag, addr & TCG_PAGE_MASK) &&
+               !(tag & TLB_REFILL);
 
-    if (!tag_matches_page(atomic_read(&e->addr_code), addr & TCG_PAGE_MASK) &&
+    if (!hit &&
         !tcg_cpu_ops->tlb_fill(cpu, addr, 1, MMU_INST_FETCH, mmu_idx, true)) {
         return UINT64_MAX;
     }

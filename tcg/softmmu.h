@@ -48,7 +48,8 @@ enum {
     TLB_MMIO     = 1u << 6,     /* I/O: go through TCGMemoryOps.io_* */
     TLB_NOTDIRTY = 1u << 7,     /* writes: page holds translated code */
     TLB_WATCH    = 1u << 8,     /* reserved: watchpoints */
-    TLB_FLAGS_MASK = TLB_MMIO | TLB_NOTDIRTY | TLB_WATCH,
+    TLB_REFILL   = 1u << 9,     /* valid for one access: refill every time */
+    TLB_FLAGS_MASK = TLB_MMIO | TLB_NOTDIRTY | TLB_WATCH | TLB_REFILL,
 };
 
 #define TLB_INVALID UINT64_MAX
@@ -63,6 +64,10 @@ enum {
     PAGE_READ = 1,
     PAGE_WRITE = 2,
     PAGE_EXEC = 4,
+    /* The permissions differ within the page (a PMP boundary inside it):
+     * the entry serves the access that filled it, and every later access
+     * takes the slow path and calls tlb_fill again. */
+    PAGE_REFILL = 8,
 };
 
 typedef struct CPUTLBEntry {

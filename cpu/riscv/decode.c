@@ -855,7 +855,9 @@ unsigned riscv_decode(struct riscv_insn *insn, uint32_t bits,
     unsigned len = riscv_insn_len(bits & 0xffff);
 
     set_illegal(insn, len == 2 ? (bits & 0xffff) : bits, len);
-    if (len == 2)
+    /* A reserved >=192-bit encoding also reports length 2 (so the fetch
+     * stops at one parcel) but is illegal, not a compressed instruction. */
+    if (len == 2 && (bits & 0x3) != 0x3)
         decode16(insn, bits & 0xffff, isa);
     else if (len == 4)
         decode32(insn, bits, isa);

@@ -161,7 +161,8 @@ static void *atomic_host(RISCVCPU *cpu, uint64_t addr, unsigned size,
     uint64_t tag = tlb_tag(e, type);
 
     *mmio = false;
-    if (tag == TLB_INVALID || (tag & TCG_PAGE_MASK) != page) {
+    if (tag == TLB_INVALID || (tag & TCG_PAGE_MASK) != page ||
+        (tag & TLB_REFILL)) {
         if (!riscv_tcg_ops.tlb_fill(&cpu->parent, addr, (int)size, type,
                                     idx, false)) {
             return NULL;
@@ -207,6 +208,19 @@ static uint64_t amo_apply(unsigned op, uint64_t old, uint64_t val, bool w)
     }
 }
 
+/* An AMO or SC whose read half faults reports the store/AMO cause, as
+ * the privileged spec requires: the read is part of a store access. */
+static void amo_load_fault_to_store_fault(CPUState *cs)
+{
+    TCGCPUState *ts = tcg_cpu_state(cs);
+
+    if (ts->exception_index == RISCV_EXCP_LOAD_ACCESS_FAULT) {
+        ts->exception_index = RISCV_EXCP_STORE_ACCESS_FAULT;
+    } else if (ts->exception_index == RISCV_EXCP_LOAD_PAGE_FAULT) {
+        ts->exception_index = RISCV_EXCP_STORE_PAGE_FAULT;
+    }
+}
+
 /* Read-modify-write of I/O with every other hart out of guest code:
  * an AMO (sc = false: stores amo_apply(op, old, val)) or an SC (sc =
  * true: stores val only if memory still holds expect; false if not). */
@@ -219,10 +233,12 @@ static bool rmw_exclusive(CPUState *cs, uint64_t addr, unsigned log2,
 
     start_exclusive();
     ok = tcg_softmmu_ld(cs, addr, log2, idx, old);
-    if (ok && sc) {
+    if (!ok) {
+        amo_load_fault_to_store_fault(cs);
+    } else if (sc) {
         ok = ((*old ^ expect) & mask) == 0 &&
              tcg_softmmu_st(cs, addr, log2, idx, val);
-    } else if (ok) {
+    } else {
         ok = tcg_softmmu_st(cs, addr, log2, idx,
                             amo_apply(op, *old, val, log2 == 2));
     }

@@ -255,7 +255,7 @@ static bool riscv_tlb_fill(CPUState *cs, uint64_t addr, int size,
         prot &= pmp_prot;
     } else if (riscv_pmp_check(&env->pmp, paddr, (unsigned)size, access,
                                priv)) {
-        prot &= 1u << access;
+        prot = (prot & (1u << access)) | PAGE_REFILL;
     } else {
         prot = 0;
     }
