@@ -73,6 +73,10 @@ static MemoryRegion none_ram;
 
 static bool none_init(MachineState *ms, Error **errp)
 {
+    if (ms->dumpdtb) {
+        error_setg(errp, "none: dumpdtb: this board has no device tree");
+        return false;
+    }
     if (!memory_region_init_ram(&none_ram, NULL, "ram", ms->ram_size, errp)) {
         return false;
     }

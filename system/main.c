@@ -221,8 +221,16 @@ static const MachineClass *parse_machine(const char *arg, MachineState *ms)
 
         if (!strcmp(key, "dumpdtb")) {
             /* Strings of the command line live as long as the process;
-             * the copy does too. */
-            ms->dumpdtb = strdup(kv->pairs[i].value);
+             * the copy does too, held by a static so that exit() from
+             * anywhere does not leave it unreachable. */
+            static char *dumpdtb_path;
+
+            free(dumpdtb_path);
+            dumpdtb_path = strdup(kv->pairs[i].value);
+            if (!dumpdtb_path) {
+                die("-M %s: out of memory", arg);
+            }
+            ms->dumpdtb = dumpdtb_path;
         } else if (strcmp(key, "type")) {
             die("-M %s: unknown machine property '%s'", arg, key);
         }
@@ -355,13 +363,30 @@ static bool machine_has_cpus(void)
 }
 
 /* BQL held on entry and on return.  Runs the vCPUs and the main loop
- * until a shutdown request; returns the exit status it carries. */
-static int run_machine(void)
+ * until a shutdown request; returns the exit status it carries.  A reset
+ * request (guest reboot) pauses every vCPU, resets the machine and lets
+ * it run again. */
+static int run_machine(bool no_reboot)
 {
-    cpus_start_all();
-    bql_unlock();
-    main_loop_run_until_shutdown();
-    bql_lock();
+    runstate_set_no_reboot(no_reboot);
+    /* Power-on reset: boards place images and build their device tree
+     * here, after every -device was added.  It may end the run at once
+     * (-M virt,dumpdtb=FILE). */
+    qemu_system_reset();
+    if (!shutdown_requested()) {
+        cpus_start_all();
+    }
+    while (!shutdown_requested()) {
+        bql_unlock();
+        main_loop_run_until_shutdown();
+        bql_lock();
+        if (shutdown_requested() || !reset_request_consume()) {
+            break;
+        }
+        pause_all_vcpus();
+        qemu_system_reset();
+        resume_all_vcpus();
+    }
     cpus_stop_and_join_all();
     fflush(stdout);
     return shutdown_status();
@@ -438,7 +463,7 @@ int main(int argc, char **argv)
         mtree_info(stdout, true);
     }
     /* A board without CPUs: set-up was the whole job. */
-    status = machine_has_cpus() ? run_machine() : 0;
+    status = machine_has_cpus() ? run_machine(ms.no_reboot) : 0;
     bql_unlock();
     iothread_destroy_all();
     log_close();

@@ -175,6 +175,20 @@ static const MemoryRegionOps aclint_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 8 },
 };
 
+void aclint_reset(AclintState *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (unsigned i = 0; i < s->nr_harts; i++) {
+        AclintHart *h = &s->harts[i];
+
+        h->msip = false;
+        s->set_irq(s->irq_opaque, h->index, ACLINT_IRQ_MSIP, false);
+        h->mtimecmp = UINT64_MAX;
+        aclint_update_mtip(h);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 AclintState *aclint_create(MemoryRegion *sysmem, hwaddr base,
                            unsigned nr_harts, AclintSetIrq *set_irq,
                            void *irq_opaque, Error **errp)

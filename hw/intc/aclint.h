@@ -33,6 +33,10 @@ typedef void AclintSetIrq(void *opaque, unsigned hart, unsigned irq,
 AclintState *aclint_create(MemoryRegion *sysmem, hwaddr base,
                            unsigned nr_harts, AclintSetIrq *set_irq,
                            void *irq_opaque, Error **errp);
+/* Machine reset (BQL): every msip clear and every mtimecmp at "never",
+ * so no interrupt of the previous boot survives into the next; mtime
+ * keeps counting. */
+void aclint_reset(AclintState *s);
 /* The current mtime; any thread.  opaque is the AclintState (the shape
  * of riscv_cpu_new's read_time callback). */
 uint64_t aclint_read_mtime(void *opaque);

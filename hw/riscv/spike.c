@@ -51,6 +51,10 @@ static bool spike_check_options(MachineState *ms, Error **errp)
                    "which this board does not build");
         return false;
     }
+    if (ms->dumpdtb) {
+        error_setg(errp, "spike: dumpdtb: this board has no device tree");
+        return false;
+    }
     if (!ms->kernel_filename) {
         error_setg(errp, "spike: -kernel is required");
         return false;
