@@ -21,7 +21,9 @@ build: deps
 	$(call configure,$(BUILD),)
 	@ninja -C $(BUILD)
 
-RUN_ARGS ?= -M none -m 128M -d mtree
+# The embedded default guest (roms/demo): every hart greets on the UART,
+# then hart 0 powers off.  RUN_ARGS="..." runs anything else.
+RUN_ARGS ?= -M virt -smp 2 -nographic -bios none -kernel $(BUILD)/roms/demo.elf
 
 run: build
 	./$(BUILD)/weft $(RUN_ARGS)
@@ -59,6 +61,11 @@ check-tsan: deps build-tsan/build.ninja
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1 \
 		$(MESON) test -C build-tsan --no-rebuild --print-errorlogs || true
 	@python3 scripts/test-summary.py build-tsan
+
+# Rebuilds the Linux test guests into the cache tests look in (as root,
+# about 45 minutes on 2 cores); GUESTS_DIR=... builds elsewhere.
+guests:
+	@scripts/build-guests.sh $(GUESTS_DIR)
 
 bench: build
 	@for b in tests/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
