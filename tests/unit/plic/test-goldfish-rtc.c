@@ -98,13 +98,17 @@ static bool wait_irq(int level, int64_t ns)
 static void test_host_time(void)
 {
     int64_t before = host_now(), t = rtc_time(), after = host_now();
+    int64_t t_host;
 
     CHECK(t >= before - NS && t <= after + NS);
     /* the high word of the last LOW read, whatever happened since */
     CHECK_EQ(rd(GOLDFISH_RTC_TIME_HIGH), (uint64_t)t >> 32);
-    /* it runs */
+    /* it runs: t is read before t_host, so once the host clock is 2 ms
+     * past t_host the RTC must be 2 ms past t */
     t = rtc_time();
-    while (host_now() < after + 2 * MS) {
+    t_host = host_now();
+
+    while (host_now() < t_host + 2 * MS) {
     }
     CHECK(rtc_time() >= t + 2 * MS);
 }
