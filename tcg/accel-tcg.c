@@ -180,7 +180,8 @@ const TCGMemoryOps tcg_accel_memory_ops = {
  * CPU stores to code pages are caught by TLB_NOTDIRTY.  Device writes
  * (address_space_write) do not go through the TLB; the memory core marks
  * them in the CODE dirty bitmap of regions that log for it.  A page's
- * CODE bit is cleared when it gets its first block (code_page_hook), so
+ * CODE bit is cleared when the translator first reads code from it, before
+ * the fetch (code_page_hook), so
  * a set bit on a page with code means "written by a device since it was
  * translated".  Each vCPU scans the bitmaps when it enters exec and
  * invalidates such pages.  A guest learns that DMA finished through an

@@ -48,6 +48,33 @@ static bool tag_matches_page(uint64_t tag, uint64_t page)
     return tag != TLB_INVALID && (tag & TCG_PAGE_MASK) == page;
 }
 
+/* Widens the index's large-page region until it covers the mapping of
+ * 1 << page_bits bytes at vaddr. */
+static void tlb_add_large_page(CPUTLBDesc *d, uint64_t vaddr,
+                               unsigned page_bits)
+{
+    uint64_t mask = page_bits >= 64 ? 0 : ~((1ull << page_bits) - 1);
+
+    if (d->has_large_page) {
+        mask &= d->large_page_mask;
+        while ((d->large_page_addr ^ vaddr) & mask) {
+            mask <<= 1;
+        }
+    }
+    d->has_large_page = true;
+    d->large_page_addr = vaddr & mask;
+    d->large_page_mask = mask;
+}
+
+void tlb_set_page_sized(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
+                        int prot, int mmu_idx, unsigned page_bits)
+{
+    if (page_bits > TCG_PAGE_BITS) {
+        tlb_add_large_page(tlb_desc(cpu, mmu_idx), vaddr, page_bits);
+    }
+    tlb_set_page(cpu, vaddr, paddr, prot, mmu_idx);
+}
+
 void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
                   int mmu_idx)
 {
@@ -109,16 +136,21 @@ void tlb_protect_code_page(uint64_t paddr)
 
 /* ---- flushes */
 
+static void tlb_flush_desc(CPUTLBDesc *d)
+{
+    for (unsigned i = 0; i < TCG_TLB_ENTRIES; i++) {
+        tlb_entry_invalidate(&d->table[i]);
+    }
+    d->has_large_page = false;
+}
+
 void tlb_flush_by_mmuidx(CPUState *cpu, uint16_t idxmap)
 {
     TCGCPUState *ts = tcg_cpu_state(cpu);
 
     for (int m = 0; m < TCG_NB_MMU_MODES; m++) {
-        if (!(idxmap & (1u << m))) {
-            continue;
-        }
-        for (unsigned i = 0; i < TCG_TLB_ENTRIES; i++) {
-            tlb_entry_invalidate(&ts->tlb.d[m].table[i]);
+        if (idxmap & (1u << m)) {
+            tlb_flush_desc(&ts->tlb.d[m]);
         }
     }
     tb_jmp_cache_clear(ts);
@@ -136,12 +168,19 @@ void tlb_flush_page_by_mmuidx(CPUState *cpu, uint64_t addr, uint16_t idxmap)
     unsigned i = tlb_index(addr);
 
     for (int m = 0; m < TCG_NB_MMU_MODES; m++) {
-        CPUTLBEntry *e = &ts->tlb.d[m].table[i];
+        CPUTLBDesc *d = &ts->tlb.d[m];
+        CPUTLBEntry *e = &d->table[i];
 
-        if ((idxmap & (1u << m)) &&
-            (tag_matches_page(atomic_read(&e->addr_read), page) ||
-             tag_matches_page(atomic_read(&e->addr_write), page) ||
-             tag_matches_page(atomic_read(&e->addr_code), page))) {
+        if (!(idxmap & (1u << m))) {
+            continue;
+        }
+        if (d->has_large_page &&
+            (addr & d->large_page_mask) == d->large_page_addr) {
+            /* The rest of that mapping is in other entries. */
+            tlb_flush_desc(d);
+        } else if (tag_matches_page(atomic_read(&e->addr_read), page) ||
+                   tag_matches_page(atomic_read(&e->addr_write), page) ||
+                   tag_matches_page(atomic_read(&e->addr_code), page)) {
             tlb_entry_invalidate(e);
         }
     }
@@ -267,13 +306,16 @@ static bool st_page(CPUState *cpu, uint64_t addr, unsigned size,
         return ok;
     }
     if (tag & TLB_NOTDIRTY) {
-        /* Invalidate first: a vCPU must not find a block for the old
-         * code once the new bytes may be visible. */
+        /* No vCPU may find or publish a block of the old code once the
+         * new bytes may be visible. */
         atomic_fetch_add_relaxed(&tcg_softmmu_stats.code_writes, 1);
-        tb_invalidate_phys_range(paddr, paddr + size);
+        tb_code_write_begin(paddr, paddr + size);
+        stn_le_p((void *)(uintptr_t)(addr + e->addend), size, val);
+        tb_code_write_end(paddr, paddr + size);
         if (!tb_page_has_code(paddr)) {
             atomic_cmpxchg(&e->addr_write, tag, tag & ~(uint64_t)TLB_NOTDIRTY);
         }
+        return true;
     }
     stn_le_p((void *)(uintptr_t)(addr + e->addend), size, val);
     return true;

@@ -86,6 +86,14 @@ typedef struct CPUTLBEntryFull {
 typedef struct CPUTLBDesc {
     CPUTLBEntry table[TCG_TLB_ENTRIES];
     CPUTLBEntryFull full[TCG_TLB_ENTRIES];
+    /* Guest mappings larger than a TLB page are cached as several
+     * entries, one per TLB page touched; a flush of one address inside
+     * such a mapping must drop them all.  One region per index covers
+     * every large mapping cached since the last full flush (widened as
+     * needed): flushing a page inside it flushes the whole index. */
+    bool has_large_page;
+    uint64_t large_page_addr;
+    uint64_t large_page_mask;   /* 0 once widened to everything */
 } CPUTLBDesc;
 
 typedef struct CPUTLB {
@@ -126,6 +134,11 @@ static inline uint64_t tlb_compare_value(uint64_t addr, unsigned size,
  * PAGE_* permissions, for mmu_idx. */
 void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
                   int mmu_idx);
+/* The same for a page of a guest mapping of 1 << page_bits bytes
+ * (page_bits >= TCG_PAGE_BITS) containing vaddr: a later flush of any
+ * address in that mapping flushes this entry too. */
+void tlb_set_page_sized(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
+                        int prot, int mmu_idx, unsigned page_bits);
 
 /* Flushes on cpu's own thread (or while it is stopped or exclusive).
  * Flushing also clears cpu's jump cache (virtual pcs may map elsewhere). */

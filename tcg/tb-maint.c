@@ -15,10 +15,24 @@
  *    and the transition to CF_INVALID.
  *  - cpus_lock protects the vCPU registry; a leaf.
  *
- * Race accepted, as in QEMU: a write to a code page that lands between
- * the fetch of the code and the publication of its TB is not seen.  RISC-V
- * software must execute fence.i (which ends the block) before running
- * modified code, and another hart needs an IPI for it anyway.
+ * Writes racing with translation.  A block must not be published from
+ * bytes older than a store that completed before the publication: a hart
+ * that sees the store (a flag written after it), runs fence.i (which just
+ * ends the block) and jumps to the code must find the new bytes.  So:
+ *  - the translator marks each page as code before reading it
+ *    (tb_mark_code_page: later stores there take the slow path) and
+ *    notes the page's write count (PageDesc.write_seq);
+ *  - a store to a code page runs inside tb_code_write_begin/end:
+ *    pages_lock held, blocks invalidated, the bytes stored, then the
+ *    page's write count bumped;
+ *  - tb_link (pages_lock) publishes only if the counts of the block's
+ *    pages have not moved.  A block linked before the store is
+ *    invalidated by it; one linked after was translated across it: it
+ *    is thrown away and translated again (twice at most; then the
+ *    caller runs it once unpublished, which is still correct: its fetch
+ *    preceded the store).
+ * Left open: writers that invalidate and then store outside the pair
+ * (tb_invalidate_phys_range callers) keep a window between the two.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -283,6 +297,7 @@ unsigned long tb_count(void)
 typedef struct PageDesc {
     uint64_t page;
     uintptr_t first;            /* tagged list: tb | slot */
+    unsigned long write_seq;    /* code writes and invalidations done */
     struct PageDesc *next;
 } PageDesc;
 
@@ -427,7 +442,8 @@ static void page_remove_tb(TranslationBlock *tb, int n)
 
 void tb_add_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
 {
-    if (!tb->jmp_target_addr[n] || (tb->cflags & CF_NOCHAIN)) {
+    /* cflags is atomic: another thread may be setting CF_INVALID. */
+    if (!tb->jmp_target_addr[n] || (atomic_read(&tb->cflags) & CF_NOCHAIN)) {
         return;
     }
     pthread_mutex_lock(&jmp_lock);
@@ -543,13 +559,10 @@ static void invalidate_page_range(uint64_t page, uint64_t start,
     }
 }
 
-void tb_invalidate_phys_range(uint64_t start, uint64_t end)
+void tb_code_write_begin(uint64_t start, uint64_t end)
 {
     uint64_t page;
 
-    if (start >= end) {
-        return;
-    }
     pthread_mutex_lock(&pages_lock);
     for (page = start & TCG_PAGE_MASK; page < end; page += TCG_PAGE_SIZE) {
         if (tb_page_has_code(page)) {
@@ -559,7 +572,58 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
             break;      /* wrapped at the top of the address space */
         }
     }
+}
+
+void tb_code_write_end(uint64_t start, uint64_t end)
+{
+    uint64_t page;
+    PageDesc *pd;
+
+    /* Blocks being translated from these pages will not be published. */
+    for (page = start & TCG_PAGE_MASK; page < end; page += TCG_PAGE_SIZE) {
+        pd = page_find(page, false);
+        if (pd) {
+            pd->write_seq++;
+        }
+        if (page + TCG_PAGE_SIZE < page) {
+            break;
+        }
+    }
     pthread_mutex_unlock(&pages_lock);
+}
+
+void tb_invalidate_phys_range(uint64_t start, uint64_t end)
+{
+    if (start >= end) {
+        return;
+    }
+    tb_code_write_begin(start, end);
+    tb_code_write_end(start, end);
+}
+
+unsigned long tb_mark_code_page(uint64_t page)
+{
+    unsigned long seq;
+
+    page &= TCG_PAGE_MASK;
+    pthread_mutex_lock(&pages_lock);
+    seq = page_find(page, true)->write_seq;
+    if (code_bitmap_set(page)) {
+        code_page_hook(page);
+    }
+    pthread_mutex_unlock(&pages_lock);
+    /* The code is read after this, never before (unlock only orders what
+     * precedes it). */
+    smp_mb();
+    return seq;
+}
+
+/* pages_lock held.  Has page n of tb been written since it was marked? */
+static bool page_written(const TranslationBlock *tb, int n)
+{
+    PageDesc *pd = page_find(tb->page_addr[n], false);
+
+    return !pd || pd->write_seq != tb->page_seq[n];
 }
 
 /* ---- flush */
@@ -672,10 +736,17 @@ bool tb_restore_state(CPUState *cpu, TranslationBlock *tb,
 
 /* ---- translation */
 
-/* Publishes tb: page lists, code bitmap (and code-page hook), hash. */
-static void tb_link(TranslationBlock *tb)
+/* Publishes tb: page lists, code bitmap (and code-page hook), hash.
+ * False, publishing nothing, if its pages were written since the
+ * translator marked them: tb may hold old bytes. */
+static bool tb_link(TranslationBlock *tb)
 {
     pthread_mutex_lock(&pages_lock);
+    if (page_written(tb, 0) ||
+        (tb->page_addr[1] != UINT64_MAX && page_written(tb, 1))) {
+        pthread_mutex_unlock(&pages_lock);
+        return false;
+    }
     page_add_tb(tb, 0);
     if (tb->page_addr[1] != UINT64_MAX) {
         page_add_tb(tb, 1);
@@ -683,6 +754,7 @@ static void tb_link(TranslationBlock *tb)
     TSAN_PUBLISH(tb);
     cds_lfht_add(tb_htable, tb->hash, tb_node(tb));
     pthread_mutex_unlock(&pages_lock);
+    return true;
 }
 
 static void tb_log_ops(const TranslationBlock *tb, const char *when)
@@ -721,6 +793,7 @@ static TranslationBlock *tb_translate_locked(CPUState *cpu, const TBKey *k,
         tb->hash = tb_hash(k);
         tb->page_addr[0] = k->phys_pc & TCG_PAGE_MASK;
         tb->page_addr[1] = UINT64_MAX;
+        tb->page_seq[0] = tb_mark_code_page(tb->page_addr[0]);
 
         tcg_func_start();
         tcg_cpu_ops->translate_code(cpu, tb, max_insns);
@@ -755,6 +828,7 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
 {
     TranslationBlock *tb;
     bool full = false;
+    int tries;
     TBKey k;
 
     k.phys_pc = get_page_addr_code(cpu, pc);
@@ -771,9 +845,23 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
         pthread_mutex_unlock(&translate_lock);
         return tb;
     }
-    tb = tb_translate_locked(cpu, &k, cflags, &full);
+    for (tries = 0; ; tries++) {
+        size_t mark = code_buf.used;
+
+        tb = tb_translate_locked(cpu, &k, cflags, &full);
+        if (!tb || tb_link(tb)) {
+            break;
+        }
+        /* Its code was written meanwhile. */
+        atomic_fetch_add_relaxed(&tcg_stats.discards, 1);
+        if (tries == 2) {
+            /* Run once by the caller, never found or chained. */
+            __atomic_fetch_or(&tb->cflags, CF_INVALID, __ATOMIC_SEQ_CST);
+            break;
+        }
+        atomic_set(&code_buf.used, mark);
+    }
     if (tb) {
-        tb_link(tb);
         atomic_fetch_add_relaxed(&tcg_stats.translations, 1);
     }
     pthread_mutex_unlock(&translate_lock);

@@ -54,6 +54,9 @@ struct TranslationBlock {
     /* Guest physical pages holding the code (page-aligned); page_addr[1]
      * is -1 unless the block crosses into a second page. */
     uint64_t page_addr[2];
+    /* Each page's code write count when the translator started reading
+     * it (tb_mark_code_page); publication checks them. */
+    unsigned long page_seq[2];
     /* Next entry (tagged: tb | slot) in the list of page_addr[i], under
      * tb_pages_lock. */
     uintptr_t page_next[2];
@@ -96,7 +99,9 @@ TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
 /* Translates and publishes the block; returns it, or the one another
  * thread published meanwhile.  NULL if the code cache is full (a flush is
  * then scheduled and cpu_exit(cpu) requested) or if fetching the first
- * instruction raised. */
+ * instruction raised.  Rarely (its code kept being written while it was
+ * translated) the block is returned unpublished and CF_INVALID: run it
+ * once, never chain it. */
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                               uint32_t flags, uint32_t cflags);
 /* Chains jump slot n of tb to dest (no-op if either is invalid or the
@@ -111,12 +116,23 @@ bool tb_restore_state(CPUState *cpu, TranslationBlock *tb,
 
 /* Invalidates every TB with code in guest physical [start, end). */
 void tb_invalidate_phys_range(uint64_t start, uint64_t end);
+/* A store into [start, end) of a page holding code: begin invalidates
+ * and keeps blocks from being published until end, so that no block
+ * translated from the old bytes survives the store (see tb-maint.c).
+ * Store between the two, with the same range; nothing else (no locks,
+ * no guest accesses). */
+void tb_code_write_begin(uint64_t start, uint64_t end);
+void tb_code_write_end(uint64_t start, uint64_t end);
+/* The translator is about to read code from the physical page: writes
+ * to it take the slow path from now on.  Returns the page's write count
+ * for tb->page_seq. */
+unsigned long tb_mark_code_page(uint64_t page);
 /* Lock-free: does the page of paddr hold translated code?  The memory
  * core routes writes to such pages through the slow path. */
 bool tb_page_has_code(uint64_t paddr);
-/* Hook called (under tb_pages_lock) when a page gets its first TB;
- * default: tlb_protect_code_page.  For the memory core's dirty
- * tracking. */
+/* Hook called (under tb_pages_lock) when a page becomes a code page
+ * (before the translator reads it); default: tlb_protect_code_page.
+ * For the memory core's dirty tracking. */
 void tb_set_code_page_hook(void (*hook)(uint64_t page));
 
 /* ---- full flush */

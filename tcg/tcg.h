@@ -199,6 +199,8 @@ typedef struct TCGStats {
     unsigned long invalidations;
     unsigned long chains;
     unsigned long lookups_hash;
+    unsigned long discards;     /* translations not published: code
+                                 * written meanwhile */
 } TCGStats;
 extern TCGStats tcg_stats;
 

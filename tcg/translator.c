@@ -3,22 +3,29 @@
 #include "tcg/softmmu.h"
 
 /* Records the second page when the code at [pc, pc + size) reaches past
- * the first one.  False if that page is not mapped (exception raised). */
+ * the first one.  False if that page is not mapped (exception raised).
+ * The probe, and so the fault address, is the first byte of the code on
+ * the second page: what RISC-V's xtval and x86's CR2 report for an
+ * instruction whose second part faults. */
 static bool translator_note_page(CPUState *cpu, DisasContextBase *db,
                                  uint64_t pc, unsigned size)
 {
     uint64_t last = pc + size - 1, paddr;
+    uint64_t probe;
 
     if ((last & TCG_PAGE_MASK) == db->page_first &&
         (pc & TCG_PAGE_MASK) == db->page_first) {
         return true;
     }
-    paddr = get_page_addr_code(cpu, last);
+    probe = (pc & TCG_PAGE_MASK) == db->page_first ? last & TCG_PAGE_MASK
+                                                   : pc;
+    paddr = get_page_addr_code(cpu, probe);
     if (paddr == UINT64_MAX) {
         return false;
     }
     if (db->tb->page_addr[1] == UINT64_MAX) {
         db->tb->page_addr[1] = paddr & TCG_PAGE_MASK;
+        db->tb->page_seq[1] = tb_mark_code_page(paddr);
     }
     return true;
 }

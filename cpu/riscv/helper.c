@@ -149,11 +149,14 @@ static uint64_t tlb_tag(const CPUTLBEntry *e, MMUAccessType type)
 /*
  * The host address of a size-byte RAM access at addr (not crossing a
  * page: callers checked alignment).  NULL after raising, or with *mmio
- * set for I/O.  A store to a page holding translated code invalidates
- * that code first, as the softmmu's store slow path does.
+ * set for I/O.  A store to a page holding translated code opens
+ * tb_code_write_begin (which invalidates that code) and sets *code to
+ * the physical address (else UINT64_MAX); the caller stores, then calls
+ * code_write_end, as the softmmu's store slow path does.
  */
 static void *atomic_host(RISCVCPU *cpu, uint64_t addr, unsigned size,
-                         MMUAccessType type, int idx, bool *mmio)
+                         MMUAccessType type, int idx, bool *mmio,
+                         uint64_t *code)
 {
     unsigned i = tlb_index(addr);
     CPUTLBEntry *e = &cpu->tcg.tlb.d[idx].table[i];
@@ -161,6 +164,7 @@ static void *atomic_host(RISCVCPU *cpu, uint64_t addr, unsigned size,
     uint64_t tag = tlb_tag(e, type);
 
     *mmio = false;
+    *code = UINT64_MAX;
     if (tag == TLB_INVALID || (tag & TCG_PAGE_MASK) != page ||
         (tag & TLB_REFILL)) {
         if (!riscv_tcg_ops.tlb_fill(&cpu->parent, addr, (int)size, type,
@@ -177,9 +181,17 @@ static void *atomic_host(RISCVCPU *cpu, uint64_t addr, unsigned size,
         uint64_t paddr = cpu->tcg.tlb.d[idx].full[i].paddr |
                          (addr & ~TCG_PAGE_MASK);
 
-        tb_invalidate_phys_range(paddr, paddr + size);
+        tb_code_write_begin(paddr, paddr + size);
+        *code = paddr;
     }
     return (void *)(uintptr_t)(addr + e->addend);
+}
+
+static void code_write_end(uint64_t code, unsigned size)
+{
+    if (code != UINT64_MAX) {
+        tb_code_write_end(code, code + size);
+    }
 }
 
 static uint64_t sext32(uint64_t v)
@@ -281,13 +293,14 @@ static uint64_t helper_amo(uint64_t envp, uint64_t addr, uint64_t val,
     int idx = (packed >> 20) & 7;
     bool mmio;
     void *host;
-    uint64_t old = 0;
+    uint64_t old = 0, code;
 
     if (addr & ((1u << log2) - 1)) {
         riscv_raise(env, RISCV_EXCP_STORE_MISALIGNED, addr);
         return 0;
     }
-    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_STORE, idx, &mmio);
+    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_STORE, idx, &mmio,
+                       &code);
     if (!host) {
         if (mmio && rmw_exclusive(&cpu->parent, addr, log2, idx, op, val,
                                   false, 0, &old)) {
@@ -295,8 +308,10 @@ static uint64_t helper_amo(uint64_t envp, uint64_t addr, uint64_t val,
         }
         return 0;
     }
-    return log2 == 2 ? sext32(amo_cas32(host, op, val))
-                     : amo_cas64(host, op, val);
+    old = log2 == 2 ? sext32(amo_cas32(host, op, val))
+                    : amo_cas64(host, op, val);
+    code_write_end(code, 1u << log2);
+    return old;
 }
 
 static uint64_t helper_lr(uint64_t envp, uint64_t addr, uint64_t packed)
@@ -305,7 +320,7 @@ static uint64_t helper_lr(uint64_t envp, uint64_t addr, uint64_t packed)
     RISCVCPU *cpu = riscv_cpu_of_env(env);
     unsigned log2 = packed & 3;
     int idx = (packed >> 4) & 7;
-    uint64_t v;
+    uint64_t v, code;   /* a load never opens a code write */
     bool mmio;
     void *host;
 
@@ -313,7 +328,8 @@ static uint64_t helper_lr(uint64_t envp, uint64_t addr, uint64_t packed)
         riscv_raise(env, RISCV_EXCP_LOAD_MISALIGNED, addr);
         return 0;
     }
-    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_LOAD, idx, &mmio);
+    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_LOAD, idx, &mmio,
+                       &code);
     if (host) {
         v = log2 == 2 ? sext32(__atomic_load_n((uint32_t *)host,
                                                __ATOMIC_SEQ_CST))
@@ -334,8 +350,8 @@ static uint64_t helper_sc(uint64_t envp, uint64_t addr, uint64_t val,
     RISCVCPU *cpu = riscv_cpu_of_env(env);
     unsigned log2 = packed & 3;
     int idx = (packed >> 4) & 7;
-    uint64_t expect = cpu->res_val, old;
-    bool mmio, match = cpu->res_addr == addr;
+    uint64_t expect = cpu->res_val, old, code;
+    bool mmio, match = cpu->res_addr == addr, stored = false;
     void *host;
 
     if (addr & ((1u << log2) - 1)) {
@@ -343,29 +359,30 @@ static uint64_t helper_sc(uint64_t envp, uint64_t addr, uint64_t val,
         return 1;
     }
     /* The store permission is checked even when the SC will fail. */
-    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_STORE, idx, &mmio);
+    host = atomic_host(cpu, addr, 1u << log2, MMU_DATA_STORE, idx, &mmio,
+                       &code);
     if (!host && !mmio) {
         return 1;
     }
     cpu->res_addr = UINT64_MAX;
-    if (!match) {
-        return 1;
-    }
     if (!host) {
-        return rmw_exclusive(&cpu->parent, addr, log2, idx, 0, val, true,
-                             expect, &old) ? 0 : 1;
+        return match && rmw_exclusive(&cpu->parent, addr, log2, idx, 0, val,
+                                      true, expect, &old) ? 0 : 1;
     }
-    if (log2 == 2) {
+    if (match && log2 == 2) {
         uint32_t o = (uint32_t)expect;
 
-        return __atomic_compare_exchange_n((uint32_t *)host, &o,
-                                           (uint32_t)val, false,
-                                           __ATOMIC_SEQ_CST,
-                                           __ATOMIC_RELAXED) ? 0 : 1;
+        stored = __atomic_compare_exchange_n((uint32_t *)host, &o,
+                                             (uint32_t)val, false,
+                                             __ATOMIC_SEQ_CST,
+                                             __ATOMIC_RELAXED);
+    } else if (match) {
+        stored = __atomic_compare_exchange_n((uint64_t *)host, &expect, val,
+                                             false, __ATOMIC_SEQ_CST,
+                                             __ATOMIC_RELAXED);
     }
-    return __atomic_compare_exchange_n((uint64_t *)host, &expect, val, false,
-                                       __ATOMIC_SEQ_CST,
-                                       __ATOMIC_RELAXED) ? 0 : 1;
+    code_write_end(code, 1u << log2);
+    return stored ? 0 : 1;
 }
 
 /* ---- cache-block operations (Zicbom, Zicboz): 64-byte blocks */

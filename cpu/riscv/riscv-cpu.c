@@ -227,6 +227,7 @@ static bool riscv_tlb_fill(CPUState *cs, uint64_t addr, int size,
     RiscvAccess access = (RiscvAccess)type;
     uint64_t paddr = addr;
     unsigned prot = RISCV_PROT_RWX, pmp_prot;
+    unsigned page_bits = TCG_PAGE_BITS;     /* of the guest mapping */
 
     if (priv != RISCV_PRIV_M &&
         (env->satp >> RISCV_SATP64_MODE_SHIFT) != RISCV_SATP_MODE_BARE) {
@@ -250,6 +251,7 @@ static bool riscv_tlb_fill(CPUState *cs, uint64_t addr, int size,
         }
         paddr = t.paddr;
         prot = t.prot;
+        page_bits = t.page_shift;
     }
     if (riscv_pmp_page_uniform(&env->pmp, paddr, priv, &pmp_prot)) {
         prot &= pmp_prot;
@@ -265,8 +267,9 @@ static bool riscv_tlb_fill(CPUState *cs, uint64_t addr, int size,
         }
         return false;
     }
-    tlb_set_page(cs, addr & TCG_PAGE_MASK, paddr & TCG_PAGE_MASK, (int)prot,
-                 mmu_idx);
+    /* sfence.vma of one address in a superpage drops all of it */
+    tlb_set_page_sized(cs, addr & TCG_PAGE_MASK, paddr & TCG_PAGE_MASK,
+                       (int)prot, mmu_idx, page_bits);
     return true;
 }
 
