@@ -476,9 +476,12 @@ static void test_stress_unplug(void)
     CHECK_EQ(atomic_read(&lock_rule_breaks), 0);
     CHECK(st.unplugs > 0 && st.unplugs == nr_created);
     CHECK(all_finalized());
-    /* Readers must have got through while the writer held the BQL; allow
-     * for windows in which the host simply did not schedule a reader. */
-    CHECK(st.windows_with_progress * 10 >= st.windows * 8);
+    /* Readers must have got through while the writer held the BQL.  If
+     * they needed the BQL, no window would show progress; on a loaded
+     * host many windows pass with no reader scheduled at all (45% had
+     * progress under TSan at load 10 on 2 cores), so ask for a tenth. */
+    CHECK(st.windows_with_progress > 0 &&
+          st.windows_with_progress * 10 >= st.windows);
     CHECK_EQ(object_count_live(), live_before);
 
     bql_lock();
