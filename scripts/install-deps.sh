@@ -4,11 +4,12 @@
 set -eu
 
 build_pkgs="gcc libc6-dev make meson ninja-build pkg-config python3
- liburcu-dev libcapstone-dev libfdt-dev libsdl2-dev liburing-dev"
+ liburcu-dev libcapstone-dev libfdt-dev libsdl2-dev liburing-dev libslirp-dev
+ libjansson-dev"
 # Guest-side compilers, firmware and peers used by tests and benchmarks.
 test_pkgs="gcc-riscv64-unknown-elf gcc-riscv64-linux-gnu binutils-riscv64-unknown-elf
  qemu-user device-tree-compiler
- opensbi u-boot-qemu qemu-system-misc time"
+ opensbi u-boot-qemu qemu-system-misc time iproute2"
 
 want=$build_pkgs
 [ "${1:-test}" = build ] || want="$want $test_pkgs"

@@ -6,11 +6,15 @@
 #include <string.h>
 
 #include "config-host.h"
+#include "block/drive.h"
 #include "hw/core/device.h"
 #include "memory/memory.h"
+#include "net/net.h"
 #include "system/bql.h"
+#include "system/chardev.h"
 #include "system/event-loop.h"
 #include "system/machine.h"
+#include "system/monitor/qmp.h"
 #include "system/runstate.h"
 #include "cpu/cpu.h"
 #include "util/keyval.h"
@@ -35,8 +39,18 @@ typedef struct Options {
     bool no_reboot;
     const char *objects[MAX_REPEATED_OPTS];
     unsigned nr_objects;
+    const char *chardevs[MAX_REPEATED_OPTS];
+    unsigned nr_chardevs;
     const char *devices[MAX_REPEATED_OPTS];
     unsigned nr_devices;
+    const char *drives[MAX_REPEATED_OPTS];
+    unsigned nr_drives;
+    const char *blockdevs[MAX_REPEATED_OPTS];
+    unsigned nr_blockdevs;
+    const char *qmp[MAX_REPEATED_OPTS];
+    unsigned nr_qmp;
+    const char *netdevs[MAX_REPEATED_OPTS];
+    unsigned nr_netdevs;
 } Options;
 
 static void WEFT_NORETURN die(const char *fmt, ...) WEFT_PRINTF(1, 2);
@@ -72,13 +86,28 @@ static void print_help(void)
            "                    start an iothread running its own event loop\n"
            "-device DRIVER[,prop=value...]\n"
            "                    add a device (-device help lists them)\n"
+           "-drive file=FILE[,if=virtio|none][,id=ID][,readonly=on]\n"
+           "       [,cache=none|writeback][,serial=S][,iothread=NAME]\n"
+           "                    a raw disk image (docs/virtio-blk.md)\n"
+           "-blockdev driver=file,node-name=N,filename=FILE[,read-only=on]\n"
+           "       [,cache.direct=on]\n"
+           "                    a block node for -device ...,drive=N\n"
+           "-netdev user|tap,id=ID[,...]\n"
+           "                    a network backend for -device "
+           "virtio-net-device,netdev=ID\n"
+           "                    (-netdev help; docs/virtio-net.md)\n"
            "-kernel FILE        guest kernel or bare-metal program (ELF)\n"
            "-bios FILE|none     firmware (spike: only 'none')\n"
            "-initrd FILE        initial RAM disk\n"
            "-append STRING      kernel command line\n"
-           "-serial stdio|file:PATH|null|pty\n"
+           "-serial stdio|file:PATH|null|pty|chardev:ID\n"
            "                    where the first serial port goes\n"
+           "-chardev BACKEND,id=ID[,...]\n"
+           "                    a character device for chardev=ID or\n"
+           "                    -serial chardev:ID (-chardev help: backends)\n"
            "-no-reboot          exit instead of resetting on a guest reboot\n"
+           "-qmp unix:PATH|tcp:HOST:PORT,server=on[,wait=on|off]\n"
+           "                    QMP monitor socket (docs/qmp.md)\n"
            "-nographic          no graphical console\n"
            "-d ITEM[,...]       debug log items (-d help lists them)\n"
            "-D FILE             write the debug log to FILE\n"
@@ -116,6 +145,19 @@ static void opt_serial(Options *o, const char *a)
     o->serial = a;
 }
 
+static void opt_chardev(Options *o, const char *a)
+{
+    if (!strcmp(a, "help")) {
+        chardev_print_help(stdout);
+        exit(0);
+    }
+    if (o->nr_chardevs == MAX_REPEATED_OPTS) {
+        die("-chardev: too many character devices (at most %d)",
+            MAX_REPEATED_OPTS);
+    }
+    o->chardevs[o->nr_chardevs++] = a;
+}
+
 static void opt_object(Options *o, const char *a)
 {
     if (o->nr_objects == MAX_REPEATED_OPTS) {
@@ -130,6 +172,41 @@ static void opt_device(Options *o, const char *a)
         die("-device: too many devices (at most %d)", MAX_REPEATED_OPTS);
     }
     o->devices[o->nr_devices++] = a;
+}
+
+static void opt_drive(Options *o, const char *a)
+{
+    if (o->nr_drives == MAX_REPEATED_OPTS) {
+        die("-drive: too many drives (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->drives[o->nr_drives++] = a;
+}
+
+static void opt_blockdev(Options *o, const char *a)
+{
+    if (o->nr_blockdevs == MAX_REPEATED_OPTS) {
+        die("-blockdev: too many nodes (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->blockdevs[o->nr_blockdevs++] = a;
+}
+
+static void opt_netdev(Options *o, const char *a)
+{
+    if (net_netdev_opts_help(a, stdout)) {
+        exit(0);
+    }
+    if (o->nr_netdevs == MAX_REPEATED_OPTS) {
+        die("-netdev: too many netdevs (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->netdevs[o->nr_netdevs++] = a;
+}
+
+static void opt_qmp(Options *o, const char *a)
+{
+    if (o->nr_qmp == MAX_REPEATED_OPTS) {
+        die("-qmp: too many monitors (at most %d)", MAX_REPEATED_OPTS);
+    }
+    o->qmp[o->nr_qmp++] = a;
 }
 
 static void opt_help(Options *o, const char *a)
@@ -153,13 +230,18 @@ static const OptionDef option_defs[] = {
     { "enable-kvm", ARG_NONE, opt_enable_kvm },
     { "object", ARG_ONE, opt_object },
     { "device", ARG_ONE, opt_device },
+    { "drive", ARG_ONE, opt_drive },
+    { "blockdev", ARG_ONE, opt_blockdev },
+    { "netdev", ARG_ONE, opt_netdev },
     { "nographic", ARG_NONE, opt_nographic },
     { "kernel", ARG_ONE, opt_kernel },
     { "bios", ARG_ONE, opt_bios },
     { "initrd", ARG_ONE, opt_initrd },
     { "append", ARG_ONE, opt_append },
     { "serial", ARG_ONE, opt_serial },
+    { "chardev", ARG_ONE, opt_chardev },
     { "no-reboot", ARG_NONE, opt_no_reboot },
+    { "qmp", ARG_ONE, opt_qmp },
     { "d", ARG_ONE, opt_log },
     { "D", ARG_ONE, opt_log_file },
     { "h", ARG_NONE, opt_help },
@@ -374,7 +456,7 @@ static int run_machine(bool no_reboot)
      * (-M virt,dumpdtb=FILE). */
     qemu_system_reset();
     if (!shutdown_requested()) {
-        cpus_start_all();
+        vm_start();
     }
     while (!shutdown_requested()) {
         bql_unlock();
@@ -385,7 +467,9 @@ static int run_machine(bool no_reboot)
         }
         pause_all_vcpus();
         qemu_system_reset();
-        resume_all_vcpus();
+        if (runstate_get() == RUN_STATE_RUNNING) {
+            resume_all_vcpus();   /* QMP stop: stay paused across a reset */
+        }
     }
     cpus_stop_and_join_all();
     fflush(stdout);
@@ -447,8 +531,31 @@ int main(int argc, char **argv)
         die_err(err);
     }
     bql_lock();
+    /* Before the machine: -serial chardev:ID and -device chardev=ID. */
+    for (unsigned i = 0; i < o.nr_chardevs; i++) {
+        if (!chardev_new_from_opts(o.chardevs[i], &err)) {
+            die("-chardev %s: %s", o.chardevs[i], error_get_pretty(err));
+        }
+    }
     for (unsigned i = 0; i < o.nr_objects; i++) {
         create_object(o.objects[i]);
+    }
+    /* Before the devices that name them with drive=. */
+    for (unsigned i = 0; i < o.nr_blockdevs; i++) {
+        if (!blockdev_add(o.blockdevs[i], &err)) {
+            die("-blockdev %s: %s", o.blockdevs[i], error_get_pretty(err));
+        }
+    }
+    for (unsigned i = 0; i < o.nr_drives; i++) {
+        if (!drive_add(o.drives[i], &err)) {
+            die("-drive %s: %s", o.drives[i], error_get_pretty(err));
+        }
+    }
+    /* Before the devices that name them with netdev=. */
+    for (unsigned i = 0; i < o.nr_netdevs; i++) {
+        if (!net_netdev_add(o.netdevs[i], &err)) {
+            die("-netdev %s: %s", o.netdevs[i], error_get_pretty(err));
+        }
     }
     if (!machine_create(&ms, &err)) {
         die_err(err);
@@ -458,13 +565,26 @@ int main(int argc, char **argv)
             die("-device %s: %s", o.devices[i], error_get_pretty(err));
         }
     }
+    /* -drive if=virtio after -device, as in QEMU. */
+    if (!drive_create_devices(&err)) {
+        die_err(err);
+    }
     machine_done(&ms);
+    net_check_peers();
+    for (unsigned i = 0; i < o.nr_qmp; i++) {
+        if (!qmp_server_add(o.qmp[i], &err)) {
+            die("-qmp %s: %s", o.qmp[i], error_get_pretty(err));
+        }
+    }
     if (log_enabled(LOG_MTREE)) {
         mtree_info(stdout, true);
     }
     /* A board without CPUs: set-up was the whole job. */
     status = machine_has_cpus() ? run_machine(ms.no_reboot) : 0;
+    qmp_cleanup();
     bql_unlock();
+    drive_exit();
+    net_exit();
     iothread_destroy_all();
     log_close();
     return status;

@@ -2,24 +2,43 @@
  * main loop.  The loop is stopped with event_loop_stop(), which is
  * callable from any thread and keeps a stop requested before the loop
  * runs (so a guest that exits before main() reaches the loop is not
- * missed). */
+ * missed).  Also the run state (running/paused) that QMP stop/cont
+ * change, the causes and the event hook QMP reports them through. */
 #include <assert.h>
 #include <stdlib.h>
 
+#include "cpu/cpu.h"
 #include "system/bql.h"
 #include "system/event-loop.h"
 #include "system/runstate.h"
 #include "util/atomic.h"
+#include "util/compiler.h"
 
 /* Set once, by the first request: the compare-exchange on `requested` decides
  * who writes `status`; readers load `requested` (acquire) first. */
 static int requested;
 static int status;
+static int shutdown_cause;      /* ShutdownCause, published like status */
 
-/* A pending reset request (atomic: set by any thread, cleared by the main
- * thread).  no_reboot is written before the vCPUs start. */
+/* A pending reset request: its ShutdownCause, 0 when none (atomic: set by
+ * any thread, cleared by the main thread).  no_reboot is written before
+ * the vCPUs start. */
 static int reset_pending;
 static bool no_reboot;
+/* Main thread: the cause of the reset request reset_request_consume()
+ * took, for the RESET event of the qemu_system_reset() that follows. */
+static ShutdownCause reset_cause;
+
+/* RunState (atomic to read; written under the BQL, or by the main thread
+ * once the main loop saw the shutdown). */
+static int run_state = RUN_STATE_PRELAUNCH;
+/* Main thread: SHUTDOWN was reported. */
+static bool shutdown_reported;
+/* Set before the machine runs; read atomically. */
+static RunstateEventHook *event_hook;
+/* BQL: the board's power button. */
+static void (*powerdown_fn)(void *opaque);
+static void *powerdown_opaque;
 
 typedef struct ResetEntry {
     ResetHandler *fn;
@@ -39,7 +58,27 @@ static void wake_main_loop(void)
     }
 }
 
+static void report(RunstateEvent event, ShutdownCause cause)
+{
+    RunstateEventHook *hook = atomic_read(&event_hook);
+
+    if (hook) {
+        hook(event, cause);
+    }
+}
+
+void runstate_set_event_hook(RunstateEventHook *hook)
+{
+    atomic_set(&event_hook, hook);
+}
+
 void qemu_system_shutdown_request(int exit_status)
+{
+    qemu_system_shutdown_request_cause(exit_status,
+                                       SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+}
+
+void qemu_system_shutdown_request_cause(int exit_status, ShutdownCause cause)
 {
     int expected = 0;
 
@@ -49,6 +88,7 @@ void qemu_system_shutdown_request(int exit_status)
         return;
     }
     atomic_set(&status, exit_status);
+    atomic_set(&shutdown_cause, cause);
     atomic_store_release(&requested, 2);
     wake_main_loop();
 }
@@ -70,17 +110,28 @@ void runstate_set_no_reboot(bool value)
 
 void qemu_system_reset_request(void)
 {
+    qemu_system_reset_request_cause(SHUTDOWN_CAUSE_GUEST_RESET);
+}
+
+void qemu_system_reset_request_cause(ShutdownCause cause)
+{
+    assert(cause != SHUTDOWN_CAUSE_NONE);   /* 0 means "no request" */
     if (no_reboot) {
-        qemu_system_shutdown_request(0);
+        qemu_system_shutdown_request_cause(0, cause);
         return;
     }
-    atomic_store_release(&reset_pending, 1);
+    atomic_store_release(&reset_pending, (int)cause);
     wake_main_loop();
 }
 
 bool reset_request_consume(void)
 {
-    return atomic_xchg(&reset_pending, 0) != 0;
+    int cause = atomic_xchg(&reset_pending, 0);
+
+    if (cause) {
+        reset_cause = cause;
+    }
+    return cause != 0;
 }
 
 void qemu_register_reset(ResetHandler *fn, void *opaque)
@@ -99,9 +150,16 @@ void qemu_register_reset(ResetHandler *fn, void *opaque)
 
 void qemu_system_reset(void)
 {
+    ShutdownCause cause = reset_cause;
+
     assert(bql_locked());
     for (ResetEntry *e = reset_first; e; e = e->next) {
         e->fn(e->opaque);
+    }
+    /* The power-on reset has no cause and no event, as in QEMU. */
+    reset_cause = SHUTDOWN_CAUSE_NONE;
+    if (cause != SHUTDOWN_CAUSE_NONE) {
+        report(RUNSTATE_EVENT_RESET, cause);
     }
 }
 
@@ -112,4 +170,89 @@ void main_loop_run_until_shutdown(void)
     while (!shutdown_requested() && !atomic_read(&reset_pending)) {
         event_loop_run(loop);
     }
+    if (shutdown_requested() && !shutdown_reported) {
+        shutdown_reported = true;
+        atomic_set(&run_state, RUN_STATE_SHUTDOWN);
+        report(RUNSTATE_EVENT_SHUTDOWN, atomic_read(&shutdown_cause));
+    }
+}
+
+/* ---- causes, run state, power button */
+
+const char *shutdown_cause_name(ShutdownCause cause)
+{
+    static const char *const names[] = {
+        [SHUTDOWN_CAUSE_NONE] = "none",
+        [SHUTDOWN_CAUSE_HOST_QMP_QUIT] = "host-qmp-quit",
+        [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
+        [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
+        [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
+    };
+
+    return (unsigned)cause < ARRAY_SIZE(names) ? names[cause] : "none";
+}
+
+bool shutdown_cause_is_guest(ShutdownCause cause)
+{
+    return cause == SHUTDOWN_CAUSE_GUEST_SHUTDOWN ||
+           cause == SHUTDOWN_CAUSE_GUEST_RESET;
+}
+
+RunState runstate_get(void)
+{
+    return atomic_read(&run_state);
+}
+
+const char *runstate_name(RunState state)
+{
+    static const char *const names[] = {
+        [RUN_STATE_PRELAUNCH] = "prelaunch",
+        [RUN_STATE_RUNNING] = "running",
+        [RUN_STATE_PAUSED] = "paused",
+        [RUN_STATE_SHUTDOWN] = "shutdown",
+    };
+
+    return (unsigned)state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+void vm_start(void)
+{
+    RunState st = runstate_get();
+
+    assert(bql_locked());
+    if (st == RUN_STATE_RUNNING || st == RUN_STATE_SHUTDOWN) {
+        return;
+    }
+    resume_all_vcpus();
+    atomic_set(&run_state, RUN_STATE_RUNNING);
+    report(RUNSTATE_EVENT_RESUME, SHUTDOWN_CAUSE_NONE);
+}
+
+void vm_stop(void)
+{
+    assert(bql_locked());
+    if (runstate_get() != RUN_STATE_RUNNING) {
+        return;
+    }
+    pause_all_vcpus();
+    atomic_set(&run_state, RUN_STATE_PAUSED);
+    report(RUNSTATE_EVENT_STOP, SHUTDOWN_CAUSE_NONE);
+}
+
+void qemu_register_powerdown_handler(void (*fn)(void *opaque), void *opaque)
+{
+    assert(bql_locked() && !powerdown_fn);
+    powerdown_fn = fn;
+    powerdown_opaque = opaque;
+}
+
+bool qemu_system_powerdown_request(void)
+{
+    assert(bql_locked());
+    if (!powerdown_fn) {
+        return false;
+    }
+    report(RUNSTATE_EVENT_POWERDOWN, SHUTDOWN_CAUSE_NONE);
+    powerdown_fn(powerdown_opaque);
+    return true;
 }

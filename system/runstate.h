@@ -42,7 +42,70 @@ void qemu_system_reset(void);
 
 /* Main thread, BQL not held: runs the main loop until a shutdown or a
  * reset request (the caller tells them apart with shutdown_requested()
- * and reset_request_consume()). */
+ * and reset_request_consume()).  On a shutdown it sets the run state to
+ * "shutdown" and reports RUNSTATE_EVENT_SHUTDOWN once. */
 void main_loop_run_until_shutdown(void);
+
+/* ---- causes, run state and events, for management (QMP) */
+
+/* Why the machine shuts down or resets; QMP reports it in the SHUTDOWN
+ * and RESET events.  The plain request functions above are the guest's
+ * (GUEST_SHUTDOWN, GUEST_RESET). */
+typedef enum ShutdownCause {
+    SHUTDOWN_CAUSE_NONE,                 /* power-on reset: no event */
+    SHUTDOWN_CAUSE_HOST_QMP_QUIT,
+    SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET,
+    SHUTDOWN_CAUSE_GUEST_SHUTDOWN,
+    SHUTDOWN_CAUSE_GUEST_RESET,
+} ShutdownCause;
+
+/* Like the requests above, with the cause.  Any thread, never blocks. */
+void qemu_system_shutdown_request_cause(int status, ShutdownCause cause);
+void qemu_system_reset_request_cause(ShutdownCause cause);
+/* QEMU's names: "host-qmp-quit", "guest-reset", ... */
+const char *shutdown_cause_name(ShutdownCause cause);
+bool shutdown_cause_is_guest(ShutdownCause cause);
+
+/* Whether guest code may run.  PRELAUNCH until main() starts the vCPUs;
+ * PAUSED after QMP "stop"; SHUTDOWN once the main loop saw a shutdown
+ * request.  A reset keeps a paused machine paused (main() resumes the
+ * vCPUs after a reset only in RUNNING). */
+typedef enum RunState {
+    RUN_STATE_PRELAUNCH,
+    RUN_STATE_RUNNING,
+    RUN_STATE_PAUSED,
+    RUN_STATE_SHUTDOWN,
+} RunState;
+
+/* Any thread; a snapshot. */
+RunState runstate_get(void);
+const char *runstate_name(RunState state);
+/* BQL, not from a vCPU thread.  vm_start() lets every vCPU run and
+ * reports RESUME if the machine was not running; vm_stop() waits until
+ * every vCPU is out of guest code and reports STOP if it was running.
+ * Neither does anything once the run state is SHUTDOWN. */
+void vm_start(void);
+void vm_stop(void);
+
+/* The events a management listener (the QMP server) is told about.
+ * cause is set for RESET and SHUTDOWN, NONE otherwise. */
+typedef enum RunstateEvent {
+    RUNSTATE_EVENT_STOP,
+    RUNSTATE_EVENT_RESUME,
+    RUNSTATE_EVENT_RESET,
+    RUNSTATE_EVENT_SHUTDOWN,
+    RUNSTATE_EVENT_POWERDOWN,
+} RunstateEvent;
+/* Called in the main thread, with or without the BQL; must not block.
+ * One listener; set before the machine runs (NULL removes it). */
+typedef void RunstateEventHook(RunstateEvent event, ShutdownCause cause);
+void runstate_set_event_hook(RunstateEventHook *hook);
+
+/* The board's power button (ACPI, a GPIO key...).  A board that has one
+ * registers its handler once at creation (BQL).  The request runs it and
+ * reports POWERDOWN; without a handler it returns false and does
+ * nothing, since nothing would reach the guest.  BQL. */
+void qemu_register_powerdown_handler(void (*fn)(void *opaque), void *opaque);
+bool qemu_system_powerdown_request(void);
 
 #endif

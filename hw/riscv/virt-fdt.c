@@ -276,6 +276,71 @@ static void add_virtio_slots(Fdt *f, int soc, uint32_t plic)
     }
 }
 
+/* The PCIe host (Linux's pci-host-ecam-generic binding, as QEMU's virt
+ * describes it): config space, the I/O, 32-bit and 64-bit memory windows
+ * (PCI address = CPU address for memory), and INTx through an
+ * interrupt-map.  The map lists slots 0..3 with the standard swizzle
+ * (INTA of slot s goes to line (s + pin) % 4) and its mask keeps two
+ * slot bits, so every slot repeats that pattern.  No msi-parent: the
+ * board has no MSI controller and drivers use INTx. */
+#define PCI_MAP_SLOTS 4
+#define PCI_MAP_CELLS 6     /* child addr (3), pin, plic, source */
+
+static void add_pcie_interrupt_map(Fdt *f, int pci, uint32_t plic)
+{
+    uint32_t map[PCI_MAP_SLOTS * 4 * PCI_MAP_CELLS], be[ARRAY_SIZE(map)];
+    static const uint32_t mask[] = { 0x1800, 0, 0, 7 };
+    unsigned n = 0;
+
+    for (uint32_t slot = 0; slot < PCI_MAP_SLOTS; slot++) {
+        for (uint32_t pin = 0; pin < 4; pin++) {
+            map[n++] = slot << 11;      /* phys.hi: device number */
+            map[n++] = 0;
+            map[n++] = 0;
+            map[n++] = pin + 1;         /* INTA is 1 */
+            map[n++] = plic;
+            map[n++] = VIRT_PCIE_IRQ + (slot + pin) % 4;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        be[i] = htobe32(map[i]);
+    }
+    prop_bytes(f, pci, "interrupt-map", be, n * sizeof(be[0]));
+    prop_cells(f, pci, "interrupt-map-mask", mask, ARRAY_SIZE(mask));
+}
+
+static void add_pcie(Fdt *f, int soc, uint32_t plic,
+                     const VirtFdtConfig *cfg)
+{
+    uint64_t hi = cfg->pcie_mmio64_base;
+    const uint32_t ranges[] = {
+        0x01000000, 0, 0,
+        VIRT_PCIE_PIO_BASE >> 32, (uint32_t)VIRT_PCIE_PIO_BASE,
+        0, VIRT_PCIE_PIO_SIZE,
+        0x02000000, VIRT_PCIE_MMIO_BASE >> 32, (uint32_t)VIRT_PCIE_MMIO_BASE,
+        VIRT_PCIE_MMIO_BASE >> 32, (uint32_t)VIRT_PCIE_MMIO_BASE,
+        VIRT_PCIE_MMIO_SIZE >> 32, (uint32_t)VIRT_PCIE_MMIO_SIZE,
+        0x03000000, hi >> 32, (uint32_t)hi, hi >> 32, (uint32_t)hi,
+        VIRT_PCIE_MMIO64_SIZE >> 32, (uint32_t)VIRT_PCIE_MMIO64_SIZE,
+    };
+    const uint32_t bus_range[] = {
+        0, (VIRT_PCIE_ECAM_SIZE >> 20) - 1,
+    };
+    int pci = node_at(f, soc, "pci", VIRT_PCIE_ECAM_BASE);
+
+    add_pcie_interrupt_map(f, pci, plic);
+    prop_cells(f, pci, "ranges", ranges, ARRAY_SIZE(ranges));
+    prop_reg(f, pci, VIRT_PCIE_ECAM_BASE, VIRT_PCIE_ECAM_SIZE);
+    prop_empty(f, pci, "dma-coherent");
+    prop_cells(f, pci, "bus-range", bus_range, ARRAY_SIZE(bus_range));
+    prop_u32(f, pci, "linux,pci-domain", 0);
+    prop_str(f, pci, "device_type", "pci");
+    prop_str(f, pci, "compatible", "pci-host-ecam-generic");
+    prop_u32(f, pci, "#size-cells", 2);
+    prop_u32(f, pci, "#interrupt-cells", 1);
+    prop_u32(f, pci, "#address-cells", 3);
+}
+
 static void add_serial(Fdt *f, int soc, uint32_t plic)
 {
     int uart = node_at(f, soc, "serial", VIRT_UART_BASE);
@@ -352,6 +417,7 @@ static void add_soc(Fdt *f, const VirtFdtConfig *cfg, const uint32_t *intc,
      * (a kernel with Zicbom would otherwise flush around every one). */
     prop_empty(f, soc, "dma-coherent");
 
+    add_pcie(f, soc, plic, cfg);
     add_virtio_slots(f, soc, plic);
     add_serial(f, soc, plic);
     add_plic(f, soc, intc, cfg->nr_harts, plic);

@@ -9,7 +9,9 @@
  * reset request: images restored, device tree rebuilt and written,
  * devices and harts reset.  The eight virtio-mmio transports exist from
  * set-up on, empty until -device (or device_add) plugs a device in.  -M virt,dumpdtb=FILE writes the tree built by that first reset
- * and ends the run with status 0.
+ * and ends the run with status 0.  The PCIe host (hw/pci/, docs/pci.md)
+ * exists from set-up on too, at QEMU's addresses, with INTA-D on PLIC
+ * sources 32-35; PCI devices go on its bus pcie.0 or behind root ports.
  *
  * Sstc: a hart compares stimecmp with time itself when it reads mip, but
  * nothing would wake or interrupt it when time passes stimecmp.  Each
@@ -29,6 +31,7 @@
 #include "hw/intc/aclint.h"
 #include "hw/intc/plic.h"
 #include "hw/misc/sifive-test.h"
+#include "hw/pci/pci-host-ecam.h"
 #include "hw/riscv/boot.h"
 #include "hw/riscv/virt.h"
 #include "hw/rtc/goldfish-rtc.h"
@@ -77,6 +80,7 @@ typedef struct VirtMachine {
     PlicState *plic;
     SerialState *serial;
     GoldfishRtcState *rtc;
+    PCIHostEcam *pcie;
     VirtHart harts[VIRT_MAX_HARTS];
 
     RiscvBootBlobs blobs;
@@ -246,6 +250,28 @@ static bool virt_create_virtio_slots(VirtMachine *m, Error **errp)
     return true;
 }
 
+/* The PCIe host: ECAM, the two MMIO windows and the PIO window, INTA-D
+ * on PLIC sources 32..35.  No MSI controller: INTx only. */
+static bool virt_create_pcie(VirtMachine *m, Error **errp)
+{
+    MachineState *ms = m->ms;
+    PCIHostEcamConfig cfg = {
+        .sysmem = ms->system_memory,
+        .dma_root = ms->system_memory,
+        .ecam_base = VIRT_PCIE_ECAM_BASE, .ecam_size = VIRT_PCIE_ECAM_SIZE,
+        .mmio_base = VIRT_PCIE_MMIO_BASE, .mmio_size = VIRT_PCIE_MMIO_SIZE,
+        .mmio64_base = virt_pcie_mmio64_base(ms->ram_size),
+        .mmio64_size = VIRT_PCIE_MMIO64_SIZE,
+        .pio_base = VIRT_PCIE_PIO_BASE, .pio_size = VIRT_PCIE_PIO_SIZE,
+    };
+
+    for (int i = 0; i < PCI_NUM_PINS; i++) {
+        cfg.irq[i] = plic_source(m->plic, VIRT_PCIE_IRQ + i);
+    }
+    m->pcie = pci_host_ecam_create(ms->system_bus, &cfg, errp);
+    return m->pcie != NULL;
+}
+
 static bool virt_create_devices(VirtMachine *m, Error **errp)
 {
     MachineState *ms = m->ms;
@@ -281,7 +307,8 @@ static bool virt_create_devices(VirtMachine *m, Error **errp)
     m->serial = serial_mm_create(sys, VIRT_UART_BASE,
                                  plic_source(m->plic, VIRT_UART_IRQ), chr,
                                  errp);
-    return m->serial != NULL && virt_create_virtio_slots(m, errp);
+    return m->serial != NULL && virt_create_virtio_slots(m, errp) &&
+           virt_create_pcie(m, errp);
 }
 
 static bool virt_create_harts(VirtMachine *m, Error **errp)
@@ -394,6 +421,7 @@ static bool virt_load_fdt(VirtMachine *m)
         .nr_harts = ms->smp_cpus, .ram_base = VIRT_RAM_BASE,
         .ram_size = ms->ram_size, .cmdline = ms->kernel_cmdline,
         .initrd_start = m->initrd.start, .initrd_end = m->initrd.end,
+        .pcie_mmio64_base = virt_pcie_mmio64_base(ms->ram_size),
     };
     Error *err = NULL;
     size_t size;
@@ -439,6 +467,7 @@ static void virt_reset(void *opaque)
     plic_reset(m->plic);
     goldfish_rtc_reset(m->rtc);
     serial_reset(m->serial);
+    pci_host_ecam_reset(m->pcie);
     CPU_FOREACH(cs) {
         run_on_cpu(cs, virt_hart_reset_work, NULL);
     }

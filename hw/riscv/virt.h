@@ -5,13 +5,17 @@
  *   0x00101000  goldfish RTC, 0x1000, PLIC source 11
  *   0x02000000  ACLINT MSWI + MTIMER (CLINT layout), 0x10000
  *   0x02f00000  ACLINT SSWI, 0x4000
- *   0x03000000  (PCIe PIO, reserved)
+ *   0x03000000  PCIe PIO window, 0x10000 (I/O ports 0..0xffff)
  *   0x0c000000  PLIC, 0x600000 window
  *   0x10000000  ns16550a UART, 0x100, PLIC source 10
  *   0x10001000  virtio-mmio slots 0..7, stride 0x1000, PLIC sources 1..8
- *   0x30000000  (PCIe ECAM, reserved)
- *   0x40000000  (PCIe MMIO, reserved)
+ *   0x30000000  PCIe ECAM, 0x10000000 (buses 0..255)
+ *   0x40000000  PCIe 32-bit MMIO window, 0x40000000
  *   0x80000000  RAM
+ *   above RAM   PCIe 64-bit MMIO window, 0x400000000, at the first
+ *               multiple of its size past the end of RAM (0x400000000
+ *               for up to 14 GiB), as on QEMU
+ *   PCIe INTA-D: PLIC sources 32..35, swizzled by slot
  */
 #ifndef HW_RISCV_VIRT_H
 #define HW_RISCV_VIRT_H
@@ -36,10 +40,18 @@
 #define VIRT_VIRTIO_STRIDE  0x1000ull
 #define VIRT_VIRTIO_COUNT   8
 #define VIRT_RAM_BASE       0x80000000ull
+#define VIRT_PCIE_PIO_BASE  0x3000000ull
+#define VIRT_PCIE_PIO_SIZE  0x10000ull
+#define VIRT_PCIE_ECAM_BASE 0x30000000ull
+#define VIRT_PCIE_ECAM_SIZE 0x10000000ull
+#define VIRT_PCIE_MMIO_BASE 0x40000000ull
+#define VIRT_PCIE_MMIO_SIZE 0x40000000ull
+#define VIRT_PCIE_MMIO64_SIZE 0x400000000ull
 
 #define VIRT_RTC_IRQ        11
 #define VIRT_UART_IRQ       10
 #define VIRT_VIRTIO_IRQ     1       /* slot n uses source 1 + n */
+#define VIRT_PCIE_IRQ       32      /* INTA..INTD: 32..35 */
 #define VIRT_PLIC_NDEV      95
 
 #define VIRT_MAX_HARTS      8
@@ -52,7 +64,16 @@ typedef struct VirtFdtConfig {
     uint64_t ram_base, ram_size;
     const char *cmdline;            /* NULL: no bootargs */
     uint64_t initrd_start, initrd_end;  /* equal: no initrd */
+    uint64_t pcie_mmio64_base;      /* the 64-bit window (placed by RAM) */
 } VirtFdtConfig;
+
+/* Where the 64-bit PCIe window goes for this much RAM. */
+static inline uint64_t virt_pcie_mmio64_base(uint64_t ram_size)
+{
+    uint64_t end = VIRT_RAM_BASE + ram_size;
+
+    return (end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+}
 
 /* The flattened tree, packed, malloc'd (the caller frees it); *size is
  * its total size.  NULL with errp on a libfdt error. */

@@ -24,7 +24,6 @@
  * frames that follow.  A device or queue reset makes stashed buffers
  * stale; they are dropped when next looked at (their generation is old).
  */
-#include <endian.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
