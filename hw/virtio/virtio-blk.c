@@ -83,8 +83,11 @@
 #define BLK_HDR_SIZE 16             /* type, reserved, sector */
 #define BLK_ID_BYTES 20
 /* Largest segment we advertise (size_max): with seg_max segments, the
- * largest legal IN/OUT request is seg_max * BLK_SEG_SIZE_MAX. */
+ * largest legal IN/OUT request is seg_max * BLK_SEG_SIZE_MAX.  seg_max is
+ * queue-size - 2 (header and status take a descriptor each in a direct
+ * chain), at most BLK_SEG_MAX, which keeps requests under 16 MiB. */
 #define BLK_SEG_SIZE_MAX (64u * 1024)
+#define BLK_SEG_MAX 254u
 /* One discard or write-zeroes segment of at most 1 GiB. */
 #define BLK_DWZ_MAX_SECTORS (1u << 21)
 /* Bounce buffers of one device's requests in flight; a request larger
@@ -96,6 +99,9 @@
 #define BLK_BOUNCE_MIN_SHIFT 12
 #define BLK_POOL_CLASSES 13
 #define BLK_POOL_BYTES (16u << 20)
+_Static_assert((uint64_t)BLK_SEG_MAX * BLK_SEG_SIZE_MAX <=
+               (1ull << (BLK_BOUNCE_MIN_SHIFT + BLK_POOL_CLASSES - 1)),
+               "the largest request needs a size class");
 
 enum { STAT_READ, STAT_WRITE, STAT_FLUSH, STAT_OTHER, NR_STATS };
 
@@ -615,12 +621,11 @@ static void put64(uint8_t *p, uint64_t v)
 static void blk_fill_config(VirtIOBlock *s)
 {
     uint8_t *c = s->config;
-    uint32_t seg_max = s->queue_size - 2;
+    uint32_t seg_max = MIN(s->queue_size - 2u, BLK_SEG_MAX);
 
     memset(c, 0, sizeof(s->config));
     put64(c + CFG_CAPACITY, s->capacity);
     put32(c + CFG_SIZE_MAX, BLK_SEG_SIZE_MAX);
-    /* Header and status take two descriptors of a direct chain. */
     put32(c + CFG_SEG_MAX, seg_max);
     put32(c + CFG_BLK_SIZE, s->blk_size);
     put16(c + CFG_NUM_QUEUES, s->num_queues);

@@ -236,4 +236,10 @@ done
 if [ -e "$tmp/qemu1.unsupported" ]; then
     echo "(qemu: iothread= refused under TCG; its main-loop figures are repeated in the iothread rows)"
 fi
-echo "(higher is better; each figure is the median of the runs above)"
+echo "(higher is better; each figure is the median of these runs:)"
+for f in weft0 qemu0 weft1 qemu1; do
+    for m in write read iops; do
+        [ -s "$tmp/$f.$m" ] && echo "  $f $m: $(tr '\n' ' ' < "$tmp/$f.$m")"
+    done
+done
+exit 0

@@ -32,7 +32,7 @@
 #define SLOT_BASE(i) (0x10001000ull + 0x1000ull * (i))
 #define NR_SLOTS 4
 #define QSIZE 128
-#define DISK_SIZE (8u << 20)
+#define DISK_SIZE (32u << 20)
 #define DISK_SECTORS (DISK_SIZE / 512)
 
 /* virtio-blk constants (virtio 1.2 §5.2). */
@@ -659,11 +659,17 @@ static void test_unplug_inflight(void)
     bql_lock();
     device_remove_deleted_notifier(&deleted_notifier);
     /* The drive is free again: a new device takes it. */
-    plugged = device_add("virtio-blk-device,id=hot2,drive=d2", &err);
+    plugged = device_add("virtio-blk-device,id=hot2,drive=d2,"
+                         "queue-size=1024", &err);
     CHECK(plugged);
     bql_unlock();
     drv_init(&d, 2, 1);
     CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 4096, true), S_OK);
+    /* seg_max stays at 254 with big queues: requests under 16 MiB. */
+    CHECK_EQ(cfg32(&d, 12), 254);
+    CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 254u * 65536, true), S_OK);
+    CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 254u * 65536 + 512, true),
+             S_IOERR);
 }
 
 /* ---- set-up */
