@@ -10,6 +10,8 @@
 #   x86_64/KERNEL_VERSION      its version
 #   x86_64/initramfs.cpio.gz   busybox-static + the kernel's virtio and ext4
 #                              modules (loaded by init in dependency order)
+#   riscv64/opensbi/           OpenSBI from bookworm-backports, whose hart
+#                              start has no race (scripts/fetch-opensbi.sh)
 #
 # Usage: scripts/build-guests.sh [-s STEP[,STEP...]] [OUTDIR]
 #   OUTDIR defaults to the cache the tests look in (scripts/find-guests.sh
@@ -21,13 +23,14 @@
 #     initramfs   riscv64/initramfs.cpio.gz from riscv64/busybox, or from
 #                 $BUSYBOX_RISCV64 (a static riscv64 busybox) when set
 #     x86_64      x86_64/vmlinuz and x86_64/initramfs.cpio.gz
+#     opensbi     riscv64/opensbi/fw_dynamic.bin (a download, seconds)
 # Every file appears in OUTDIR only once complete, so an interrupted build
 # never leaves a half-written guest for the tests to pick up.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 guest_src=$root/tests/guests
-all_steps=deps,kernel,busybox,initramfs,x86_64
+all_steps=deps,kernel,busybox,initramfs,x86_64,opensbi
 jobs=$(nproc)
 cross=riscv64-linux-gnu-
 
@@ -285,6 +288,12 @@ step_x86_64() {
     echo "$kver" > "$work/KERNEL_VERSION"
     install_file "$work/KERNEL_VERSION" "$out/x86_64/KERNEL_VERSION"
     install_file "/boot/vmlinuz-$kver" "$out/x86_64/vmlinuz"
+}
+
+# ---- step: opensbi
+
+step_opensbi() {
+    "$root/scripts/fetch-opensbi.sh" "$out"
 }
 
 # ---- main

@@ -11,7 +11,12 @@
 #   guests   (default) prints the guest directory; status 1 and the places
 #            it looked on stderr when there is none
 #   cache    prints the cache directory (whether or not it exists)
-#   opensbi  prints Debian's OpenSBI fw_dynamic.bin ($WEFT_OPENSBI first)
+#   opensbi  prints the OpenSBI fw_dynamic.bin to boot Linux with:
+#            $WEFT_OPENSBI, else riscv64/opensbi/fw_dynamic.bin in a guest
+#            directory above (scripts/fetch-opensbi.sh puts one in the
+#            cache: OpenSBI >= 1.3, whose hart start has no race), else
+#            Debian 12's own (1.1; -smp > 1 boots may hang, see
+#            docs/virt.md "Firmware"), with a warning on stderr
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -43,14 +48,31 @@ find_guests() {
 }
 
 find_opensbi() {
-    for fw in ${WEFT_OPENSBI:+"$WEFT_OPENSBI"} \
-              /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin; do
+    if [ -n "${WEFT_OPENSBI:-}" ]; then
+        if [ -s "$WEFT_OPENSBI" ]; then
+            echo "$WEFT_OPENSBI"
+            return 0
+        fi
+        echo "WEFT_OPENSBI=$WEFT_OPENSBI: no such firmware" >&2
+        return 1
+    fi
+    for dir in ${WEFT_GUESTS:+"$WEFT_GUESTS"} "$root/../shared/guests" \
+               "$(cache_dir)"; do
+        fw=$dir/riscv64/opensbi/fw_dynamic.bin
         if [ -s "$fw" ]; then
-            echo "$fw"
+            (cd "$(dirname "$fw")" && echo "$(pwd)/fw_dynamic.bin")
             return 0
         fi
     done
-    echo "OpenSBI fw_dynamic.bin not found (install Debian's 'opensbi')" >&2
+    fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+    if [ -s "$fw" ]; then
+        echo "warning: using Debian 12's OpenSBI 1.1, whose hart start races" \
+             "(-smp > 1 boots may hang); run scripts/fetch-opensbi.sh" >&2
+        echo "$fw"
+        return 0
+    fi
+    echo "OpenSBI fw_dynamic.bin not found (run scripts/fetch-opensbi.sh" \
+         "or install Debian's 'opensbi')" >&2
     return 1
 }
 

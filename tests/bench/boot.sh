@@ -16,7 +16,7 @@ smps=${SMPS:-1 2}
 limit=300       # seconds; a boot that takes longer counts as failed
 
 case "$runs" in '' | *[!0-9]* | 0) echo "usage: $0 [RUNS]" >&2; exit 2 ;; esac
-if ! guests=$(scripts/find-guests.sh 2>&1) || ! bios=$(scripts/find-guests.sh opensbi 2>&1); then
+if ! guests=$(scripts/find-guests.sh 2>&1) || ! bios=$(scripts/find-guests.sh opensbi 2>&1 | tail -n 1); then
     echo "boot.sh: SKIP: ${guests:-$bios}"
     exit 0
 fi

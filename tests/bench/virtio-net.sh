@@ -20,7 +20,7 @@ limit=300       # seconds per run, boot included
 
 case "$runs" in '' | *[!0-9]* | 0) echo "usage: $0 [RUNS]" >&2; exit 2 ;; esac
 case "$size_mb" in '' | *[!0-9]* | 0) echo "SIZE_MB: a number of MiB" >&2; exit 2 ;; esac
-if ! guests=$(scripts/find-guests.sh 2>&1) || ! bios=$(scripts/find-guests.sh opensbi 2>&1); then
+if ! guests=$(scripts/find-guests.sh 2>&1) || ! bios=$(scripts/find-guests.sh opensbi 2>&1 | tail -n 1); then
     echo "virtio-net.sh: SKIP: ${guests:-$bios}"
     exit 0
 fi

@@ -11,7 +11,8 @@ if ! guests=$("$root/scripts/find-guests.sh" 2>&1); then
     echo "SKIP: $guests"
     exit 77
 fi
-if ! bios=$("$root/scripts/find-guests.sh" opensbi 2>&1); then
+if ! bios=$("$root/scripts/find-guests.sh" opensbi 2>&1 | tail -n 1) ||
+   [ ! -s "$bios" ]; then
     echo "SKIP: $bios"
     exit 77
 fi

@@ -29,10 +29,12 @@ def find(what):
 def main():
     weft = sys.argv[1]
     guests = os.path.join(find("guests"), "riscv64")
+    bios = find("opensbi")
     timeout = int(os.environ.get("WEFT_BOOT_TIMEOUT", "300"))
     master, slave = pty.openpty()
     modes = termios.tcgetattr(slave)
     p = subprocess.Popen([weft, "-M", "virt", "-smp", "2", "-nographic",
+                          "-bios", bios,
                           "-kernel", os.path.join(guests, "Image"),
                           "-initrd", os.path.join(guests, "initramfs.cpio.gz"),
                           "-append", "console=ttyS0"],
