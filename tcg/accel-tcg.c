@@ -148,18 +148,20 @@ static bool tcg_io_write(CPUState *cpu, uint64_t paddr, unsigned size,
         /* CPU stores to ROM are dropped silently, as on real boards. */
         return true;
     case STORE_RAM:
-        /* Logged RAM (see tcg_phys_to_host): translated code there must
-         * go before the new bytes can be seen. */
-        if (tb_page_has_code(paddr)) {
-            tb_invalidate_phys_range(paddr, paddr + size);
-        }
-        break;
     case STORE_IO:
         break;
     }
     gen = atomic_read(&view_generation);
+    if (target == STORE_RAM) {
+        /* Logged RAM (see tcg_phys_to_host): a code write like any other,
+         * so no block of the old bytes may outlive the store. */
+        tb_code_write_begin(paddr, paddr + size);
+    }
     r = address_space_store(tcg_as, paddr, size, DEVICE_NATIVE_ENDIAN,
                             MEMTXATTRS_UNSPECIFIED, val);
+    if (target == STORE_RAM) {
+        tb_code_write_end(paddr, paddr + size);
+    }
     revalidate_tlb(cpu, gen);
     if (target == STORE_IO) {
         /* The device may have written guest memory synchronously (HTIF

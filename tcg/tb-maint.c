@@ -31,8 +31,10 @@
  *    is thrown away and translated again (twice at most; then the
  *    caller runs it once unpublished, which is still correct: its fetch
  *    preceded the store).
- * Left open: writers that invalidate and then store outside the pair
- * (tb_invalidate_phys_range callers) keep a window between the two.
+ * Every CPU-side writer (softmmu stores, AMOs, A/D updates, stores to
+ * logged RAM) uses the pair.  tb_invalidate_phys_range is for writes
+ * that already happened (device DMA found in the dirty bitmap): it
+ * invalidates and bumps the counts with nothing stored in between.
  */
 #include <assert.h>
 #include <inttypes.h>

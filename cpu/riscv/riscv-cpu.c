@@ -186,7 +186,7 @@ static RiscvMemResult pte_cmpxchg64(void *opaque, uint64_t paddr,
 {
     CPUState *cs = opaque;
     const TCGMemoryOps *ops = atomic_load_acquire(&riscv_mem_ops);
-    bool writable;
+    bool writable, swapped;
     uint8_t *host;
 
     if (!ops || (paddr & 7)) {
@@ -196,13 +196,15 @@ static RiscvMemResult pte_cmpxchg64(void *opaque, uint64_t paddr,
     if (!host || !writable) {
         return RISCV_MEM_FAULT;     /* A/D updates in I/O or ROM: no */
     }
-    if (tb_page_has_code(paddr)) {
-        tb_invalidate_phys_range(paddr, paddr + 8);
-    }
-    return __atomic_compare_exchange_n(
-               (uint64_t *)(host + (paddr & ~TCG_PAGE_MASK)), &old, new_val,
-               false, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)
-           ? RISCV_MEM_OK : RISCV_MEM_CHANGED;
+    /* A page table may share a page with code: the update is a code
+     * write, so no block of the old bytes may be found or published once
+     * the new ones may be visible (tcg/tb-maint.c). */
+    tb_code_write_begin(paddr, paddr + 8);
+    swapped = __atomic_compare_exchange_n(
+                  (uint64_t *)(host + (paddr & ~TCG_PAGE_MASK)), &old,
+                  new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE);
+    tb_code_write_end(paddr, paddr + 8);
+    return swapped ? RISCV_MEM_OK : RISCV_MEM_CHANGED;
 }
 
 static const RiscvPteOps riscv_pte_ops = {
