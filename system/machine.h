@@ -14,6 +14,9 @@ typedef struct MachineClass {
     const char *desc;
     uint64_t default_ram_size;
     unsigned max_cpus;
+    /* The accelerator the board runs on, and the default: NULL = "tcg"
+     * (microvm: "kvm"). */
+    const char *accel;
     /* Builds the board: memory map, devices, CPUs.  Called under the BQL. */
     bool (*init)(MachineState *ms, Error **errp);
 } MachineClass;

@@ -423,15 +423,28 @@ static void create_object(const char *arg)
     keyval_free(kv);
 }
 
-static void check_accel(const char *accel)
+/* -accel: each board runs on one accelerator (MachineClass.accel); the
+ * option may only confirm it.  Returns the one to use. */
+static const char *check_accel(const char *accel, const MachineClass *mc)
 {
-    if (!accel || !strcmp(accel, "tcg")) {
-        return;
+    const char *board_accel = mc->accel ? mc->accel : "tcg";
+
+    if (!accel) {
+        return board_accel;
     }
-    if (!strcmp(accel, "kvm")) {
-        die("-accel kvm: KVM mode is not available in this build yet");
+    if (strcmp(accel, "tcg") && strcmp(accel, "kvm")) {
+        die("-accel %s: unknown accelerator (supported: tcg, kvm)", accel);
     }
-    die("-accel %s: unknown accelerator (supported: tcg, kvm)", accel);
+    if (!strcmp(accel, "kvm") && !CONFIG_KVM) {
+        die("-accel kvm: KVM mode needs an x86-64 Linux host; this weft "
+            "was built without it");
+    }
+    if (strcmp(accel, board_accel)) {
+        die("-accel %s: machine '%s' runs only with -accel %s%s", accel,
+            mc->name, board_accel,
+            strcmp(board_accel, "tcg") ? "" : " (KVM mode: -M microvm)");
+    }
+    return accel;
 }
 
 static bool machine_has_cpus(void)
@@ -513,11 +526,10 @@ int main(int argc, char **argv)
         }
     }
     mc = parse_machine(o.machine, &ms);
-    check_accel(o.accel);
+    ms.accel = check_accel(o.accel, mc);
     ms.mc = mc;
     ms.ram_size = parse_ram_size(o.mem, mc->default_ram_size);
     ms.smp_cpus = parse_smp(o.smp, mc->max_cpus);
-    ms.accel = o.accel ? o.accel : "tcg";
     ms.nographic = o.nographic;
     ms.kernel_filename = o.kernel;
     ms.bios_name = o.bios;
