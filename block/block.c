@@ -1030,7 +1030,6 @@ static void blk_free(void *opaque)
     BlockBackend *blk = opaque;
 
     uring_cleanup(blk);
-    close(blk->fd);
     pthread_cond_destroy(&blk->drained);
     pthread_mutex_destroy(&blk->lock);
     free(blk->filename);
@@ -1049,9 +1048,15 @@ void blk_close(BlockBackend *blk)
     if (loop && blk->engine == ENGINE_IO_URING) {
         uring_detach(blk, loop);
     }
-    if (loop && !event_loop_in_own_thread(loop)) {
+    /* Nothing uses the file once every request's callback has returned:
+     * close it now, so that it is closed when we return (blockdev-del,
+     * device unplug), even if the memory is freed later. */
+    close(blk->fd);
+    blk->fd = -1;
+    if (loop && (!event_loop_in_own_thread(loop) || blk->cb_depth)) {
         /* The loop's thread may still be returning from our completion
-         * handler or from the last callback: free after it. */
+         * handler or from the last callback (maybe the one that closes
+         * us, beneath us on this stack): free after it. */
         event_loop_run_later(loop, blk_free, blk);
     } else {
         blk_free(blk);

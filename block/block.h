@@ -93,8 +93,9 @@ unsigned blk_in_flight(BlockBackend *blk);
  * must be polling the loop, and the caller must not hold a lock the
  * callbacks take (the BQL, if they take it). */
 void blk_drain(BlockBackend *blk);
-/* Drains, detaches from the loop and closes the file.  From a thread
- * other than the loop's, the memory is freed later in the loop. */
+/* Drains, detaches from the loop and closes the file: the file is
+ * closed when the call returns.  From a thread other than the loop's,
+ * the memory is freed later in the loop. */
 void blk_close(BlockBackend *blk);
 
 #endif

@@ -16,7 +16,20 @@
 /* virtio-blk's GET_ID returns at most this many bytes of serial. */
 #define DRIVE_SERIAL_MAX 20
 
+/* References to a Drive (all taken and dropped under the BQL):
+ *  - the registry (the node table), while the drive is named: from
+ *    drive_add()/blockdev_add() until blockdev_del(), or for a -drive
+ *    until its user releases it (the auto-delete of -drive backends);
+ *  - its user, from drive_claim() to drive_release(): a device between
+ *    realize and unrealize, or a raw node on its file node for the raw
+ *    node's whole life;
+ *  - drive_exit(), around its drain without the BQL.
+ * The last one closes the BlockBackend (a raw node releases its file
+ * node instead) and frees the Drive. */
 struct Drive {
+    unsigned refcnt;
+    bool named;                 /* in the registry: drive_find() sees it */
+    bool auto_del;              /* -drive: unnamed when released */
     char *id;                   /* -drive id= or -blockdev node-name= */
     char *opts;                 /* the option string, for messages */
     BlockBackend *blk;          /* owned, unless file is set */
@@ -33,8 +46,12 @@ struct Drive {
     TAILQ_ENTRY(Drive) link;
 };
 
-/* The BQL protects the list and every Drive's fields. */
+/* The BQL protects the list and every Drive's fields.  The list holds
+ * the named drives, each with a reference. */
 static TAILQ_HEAD(, Drive) drives = TAILQ_HEAD_INITIALIZER(drives);
+
+static void drive_ref(Drive *d);
+static void drive_unref(Drive *d);
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -182,9 +199,27 @@ static Drive *drive_new(const char *id, const char *opts)
     if (!d) {
         abort();
     }
+    d->refcnt = 1;              /* the caller's, given to the registry */
     d->id = xstrdup_or_null(id);
     d->opts = xstrdup_or_null(opts);
     return d;
+}
+
+/* The registry takes over the creator's reference. */
+static void drive_name(Drive *d)
+{
+    assert(!d->named && d->refcnt == 1);
+    d->named = true;
+    TAILQ_INSERT_TAIL(&drives, d, link);
+}
+
+/* Drops the registry's reference: the id is free again at once. */
+static void drive_unname(Drive *d)
+{
+    assert(d->named);
+    TAILQ_REMOVE(&drives, d, link);
+    d->named = false;
+    drive_unref(d);
 }
 
 static void drive_free(Drive *d)
@@ -320,6 +355,7 @@ static Drive *drive_parse(const KeyVal *kv, const char *opts, Error **errp)
     d->read_only = b.read_only;
     d->discard_ignore = b.discard_ignore;
     d->if_virtio = if_virtio;
+    d->auto_del = true;
     d->serial = xstrdup_or_null(keyval_get(kv, "serial"));
     d->iothread = xstrdup_or_null(keyval_get(kv, "iothread"));
     return d;
@@ -337,7 +373,7 @@ Drive *drive_add(const char *opts, Error **errp)
         keyval_free(kv);
     }
     if (d) {
-        TAILQ_INSERT_TAIL(&drives, d, link);
+        drive_name(d);
     }
     return d;
 }
@@ -462,9 +498,35 @@ Drive *blockdev_add(const char *opts, Error **errp)
         keyval_free(kv);
     }
     if (d) {
-        TAILQ_INSERT_TAIL(&drives, d, link);
+        drive_name(d);
     }
     return d;
+}
+
+bool blockdev_del(const char *node_name, Error **errp)
+{
+    Drive *d = drive_find(node_name);
+
+    if (!d) {
+        error_setg(errp, "Failed to find node with node-name='%s'",
+                   node_name);
+        return false;
+    }
+    if (d->auto_del) {
+        error_setg(errp, "Node '%s' is not owned by the monitor (it is a "
+                   "-drive, deleted with the device that uses it)",
+                   node_name);
+        return false;
+    }
+    if (d->user) {
+        error_setg(errp, "Node '%s' is in use by %s", node_name, d->user);
+        return false;
+    }
+    /* Nobody else holds a reference outside drive_exit(), which runs
+     * when no command does: this closes the file. */
+    assert(d->refcnt == 1);
+    drive_unname(d);
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -559,16 +621,46 @@ bool drive_claim(Drive *d, const char *user, DriveExitHook *exit_hook,
     d->user = xstrdup_or_null(user);
     d->exit_hook = exit_hook;
     d->exit_opaque = opaque;
+    drive_ref(d);               /* the user's */
     return true;
 }
 
 void drive_release(Drive *d)
 {
-    assert(bql_locked());
+    assert(bql_locked() && d->user);
     free(d->user);
     d->user = NULL;
     d->exit_hook = NULL;
     d->exit_opaque = NULL;
+    /* A -drive goes with its device, as QEMU's do. */
+    if (d->auto_del && d->named) {
+        drive_unname(d);
+    }
+    drive_unref(d);             /* the user's */
+}
+
+static void drive_ref(Drive *d)
+{
+    assert(bql_locked() && d->refcnt);
+    d->refcnt++;
+}
+
+/* The last reference: its user has released it, so no request is in
+ * flight on its behalf; blk_close() drains anyway and closes the file
+ * before it returns. */
+static void drive_unref(Drive *d)
+{
+    assert(bql_locked() && d->refcnt);
+    if (--d->refcnt) {
+        return;
+    }
+    assert(!d->named && !d->user);
+    if (d->file) {
+        drive_release(d->file);     /* a raw node's claim */
+    } else {
+        blk_close(d->blk);
+    }
+    drive_free(d);
 }
 
 BlockBackend *drive_get_blk(const Drive *d)
@@ -593,6 +685,8 @@ bool drive_discard_ignored(const Drive *d)
 
 void drive_exit(void)
 {
+    Drive **held = NULL;
+    size_t n = 0;
     Drive *d;
 
     bql_lock();
@@ -600,14 +694,26 @@ void drive_exit(void)
         if (d->user && d->exit_hook) {
             d->exit_hook(d->exit_opaque);
         }
+        if (!d->file) {
+            held = realloc(held, (n + 1) * sizeof(*held));
+            if (!held) {
+                abort();
+            }
+            drive_ref(d);       /* held's, across the drain */
+            held[n++] = d;
+        }
     }
     bql_unlock();
     /* Without the BQL: draining a backend of the main loop polls that
-     * loop, whose handlers may take it.  The list no longer changes:
-     * set-up is over and nothing plugs devices any more. */
-    TAILQ_FOREACH(d, &drives, link) {
-        if (!d->file) {
-            blk_drain(d->blk);
-        }
+     * loop, whose handlers may take it (an unplug finishing there may
+     * even release a drive: our references keep them all alive). */
+    for (size_t i = 0; i < n; i++) {
+        blk_drain(held[i]->blk);
     }
+    bql_lock();
+    for (size_t i = 0; i < n; i++) {
+        drive_unref(held[i]);
+    }
+    bql_unlock();
+    free(held);
 }

@@ -471,7 +471,9 @@ static int run_machine(bool no_reboot)
     if (!shutdown_requested()) {
         vm_start();
     }
-    while (!shutdown_requested()) {
+    /* At least once: a request made before the loop (a signal during
+     * set-up) is reported there too. */
+    for (;;) {
         bql_unlock();
         main_loop_run_until_shutdown();
         bql_lock();
@@ -538,6 +540,8 @@ int main(int argc, char **argv)
     ms.serial = o.serial;
     ms.no_reboot = o.no_reboot;
 
+    /* Before anything a clean exit must undo (QMP socket files). */
+    runstate_init_signals();
     weft_rcu_register_thread();
     if (!main_loop_init(&err)) {
         die_err(err);

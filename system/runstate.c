@@ -5,7 +5,13 @@
  * missed).  Also the run state (running/paused) that QMP stop/cont
  * change, the causes and the event hook QMP reports them through. */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "system/bql.h"
@@ -32,6 +38,11 @@ static ShutdownCause reset_cause;
 /* RunState (atomic to read; written under the BQL, or by the main thread
  * once the main loop saw the shutdown). */
 static int run_state = RUN_STATE_PRELAUNCH;
+/* The first termination signal and its sender's pid (0 if none or
+ * unknown): written by its handler before that makes the shutdown
+ * request, read by the main thread when the cause is HOST_SIGNAL. */
+static volatile sig_atomic_t term_signal;
+static volatile sig_atomic_t term_pid;
 /* Main thread: SHUTDOWN was reported. */
 static bool shutdown_reported;
 /* Set before the machine runs; read atomically. */
@@ -78,19 +89,21 @@ void qemu_system_shutdown_request(int exit_status)
                                        SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
 }
 
-void qemu_system_shutdown_request_cause(int exit_status, ShutdownCause cause)
+/* Async-signal-safe: lock-free atomics and event_loop_stop(). */
+bool qemu_system_shutdown_request_cause(int exit_status, ShutdownCause cause)
 {
     int expected = 0;
 
     /* 0 -> 1 claims the right to write status; 2 publishes it. */
     if (!__atomic_compare_exchange_n(&requested, &expected, 1, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        return;
+        return false;
     }
     atomic_set(&status, exit_status);
     atomic_set(&shutdown_cause, cause);
     atomic_store_release(&requested, 2);
     wake_main_loop();
+    return true;
 }
 
 bool shutdown_requested(void)
@@ -163,6 +176,80 @@ void qemu_system_reset(void)
     }
 }
 
+/* ---- termination signals */
+
+/* Any thread that does not block the signal. */
+static void termination_signal(int sig, siginfo_t *info, void *ctx)
+{
+    static int claimed;
+    int saved_errno = errno;
+    int unclaimed = 0;
+
+    /* The first signal makes the request; later ones find it made.  It
+     * writes who sent it before the request publishes the cause, and
+     * the main thread reads it after seeing the request (the release
+     * and acquire on `requested` order them). */
+    if (__atomic_compare_exchange_n(&claimed, &unclaimed, 1, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        term_signal = sig;
+        term_pid = info->si_code <= 0 ? info->si_pid : 0;  /* kill, tkill */
+        qemu_system_shutdown_request_cause(0, SHUTDOWN_CAUSE_HOST_SIGNAL);
+    }
+    errno = saved_errno;
+}
+
+void runstate_init_signals(void)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    struct sigaction sa = {
+        .sa_sigaction = termination_signal,
+        .sa_flags = SA_SIGINFO | SA_RESTART,
+    };
+
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        if (sigaction(sigs[i], &sa, NULL) < 0) {
+            perror("weft: sigaction");
+            abort();
+        }
+    }
+}
+
+/* The sender's command name, as QEMU prints it; "" if unknown. */
+static void pid_name(int pid, char *buf, size_t size)
+{
+    char path[64];
+    ssize_t n = 0;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, buf, size - 1);
+        close(fd);
+    }
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Main thread, when the main loop acts on a signal's request. */
+static void report_termination_signal(void)
+{
+    int sig = term_signal, pid = term_pid;
+    char name[64];
+
+    if (!sig) {
+        return;
+    }
+    if (!pid) {
+        fprintf(stderr, "weft: terminating on signal %d\n", sig);
+        return;
+    }
+    pid_name(pid, name, sizeof(name));
+    fprintf(stderr, "weft: terminating on signal %d from pid %d (%s)\n",
+            sig, pid, *name ? name : "<unknown process>");
+}
+
 void main_loop_run_until_shutdown(void)
 {
     EventLoop *loop = main_loop();
@@ -171,9 +258,14 @@ void main_loop_run_until_shutdown(void)
         event_loop_run(loop);
     }
     if (shutdown_requested() && !shutdown_reported) {
+        ShutdownCause cause = atomic_read(&shutdown_cause);
+
         shutdown_reported = true;
+        if (cause == SHUTDOWN_CAUSE_HOST_SIGNAL) {
+            report_termination_signal();
+        }
         atomic_set(&run_state, RUN_STATE_SHUTDOWN);
-        report(RUNSTATE_EVENT_SHUTDOWN, atomic_read(&shutdown_cause));
+        report(RUNSTATE_EVENT_SHUTDOWN, cause);
     }
 }
 
@@ -187,6 +279,7 @@ const char *shutdown_cause_name(ShutdownCause cause)
         [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
         [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
         [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
+        [SHUTDOWN_CAUSE_HOST_SIGNAL] = "host-signal",
     };
 
     return (unsigned)cause < ARRAY_SIZE(names) ? names[cause] : "none";

@@ -57,10 +57,22 @@ typedef enum ShutdownCause {
     SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET,
     SHUTDOWN_CAUSE_GUEST_SHUTDOWN,
     SHUTDOWN_CAUSE_GUEST_RESET,
+    SHUTDOWN_CAUSE_HOST_SIGNAL,          /* SIGTERM, SIGINT, SIGHUP */
 } ShutdownCause;
 
-/* Like the requests above, with the cause.  Any thread, never blocks. */
-void qemu_system_shutdown_request_cause(int status, ShutdownCause cause);
+/* Like the requests above, with the cause.  Any thread, never blocks;
+ * the shutdown one is async-signal-safe and returns whether this request
+ * was the first (the one that counts). */
+bool qemu_system_shutdown_request_cause(int status, ShutdownCause cause);
+
+/* Main thread, once, early in main() (before anything that needs a
+ * clean exit, such as a QMP socket file, exists): SIGTERM, SIGINT and
+ * SIGHUP become a shutdown request with cause HOST_SIGNAL and exit
+ * status 0, as in QEMU.  When the main loop acts on it, weft prints
+ * "weft: terminating on signal N from pid P (NAME)" on stderr and sends
+ * SHUTDOWN.  Other threads block these signals or only run this
+ * async-signal-safe handler. */
+void runstate_init_signals(void);
 void qemu_system_reset_request_cause(ShutdownCause cause);
 /* QEMU's names: "host-qmp-quit", "guest-reset", ... */
 const char *shutdown_cause_name(ShutdownCause cause);

@@ -764,14 +764,17 @@ static bool blk_realize(VirtIODevice *vdev, Error **errp)
 /* After the core's drain: no element is in flight, hence no backend
  * request either, but the last completion may still be returning in an
  * iothread (the drain ended inside it).  blk_drain() waits for that, so
- * the next device may attach the backend to its loop. */
+ * the next device may attach the backend to its loop.  Under the BQL,
+ * in the main thread (or wherever the unplug ends without a main loop).
+ * Releasing a -drive deletes it and closes its file (block/drive.h);
+ * a -blockdev node stays for blockdev-del. */
 static void blk_unrealize(VirtIODevice *vdev)
 {
     VirtIOBlock *s = VIRTIO_BLK(vdev);
 
     blk_drain(s->blk);
     blk_pool_free(s);
-    drive_release(s->drive);
+    drive_release(s->drive);    /* drops our reference */
     s->drive = NULL;
     s->blk = NULL;
 }

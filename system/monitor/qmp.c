@@ -48,6 +48,7 @@
 #include "system/event-loop.h"
 #include "system/monitor/qmp-internal.h"
 #include "system/monitor/qmp.h"
+#include "system/runstate.h"
 #include "util/compiler.h"
 #include "util/keyval.h"
 #include "util/rcu.h"
@@ -68,6 +69,9 @@
 /* qmp_cleanup() waits at most this long for clients to take their
  * last output (the SHUTDOWN event, the reply to quit). */
 #define QMP_CLEANUP_FLUSH_MS 1000
+/* wait=on checks this often whether a signal asked for a shutdown (it
+ * may arrive just before the poll, which would then not see it). */
+#define QMP_WAIT_POLL_MS 200
 
 /* Where the splitter is inside the current top-level value. */
 typedef struct JsonSplitter {
@@ -1093,21 +1097,25 @@ out:
     return fd;
 }
 
-/* wait=on: blocks until the first client connects, as QEMU does. */
+/* wait=on: blocks until the first client connects, as QEMU does, or
+ * until a termination signal requests a shutdown (main() then ends at
+ * once, without running the guest). */
 static void wait_first_client(QmpListener *l)
 {
     struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-    int fd;
+    int fd = -1;
 
     fprintf(stderr, "weft: waiting for a QMP connection on %s\n", l->desc);
     weft_rcu_go_offline();      /* do not hold up grace periods */
-    do {
-        while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+    while (fd < 0 && !shutdown_requested()) {
+        if (poll(&pfd, 1, QMP_WAIT_POLL_MS) > 0) {
+            fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         }
-        fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    } while (fd < 0);
+    }
     weft_rcu_go_online();
-    client_add(fd, l->desc);
+    if (fd >= 0) {
+        client_add(fd, l->desc);
+    }
 }
 
 typedef struct QmpSpec {

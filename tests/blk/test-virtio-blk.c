@@ -3,13 +3,17 @@
  * Checks the config space and features, every request type, the status
  * byte of every malformed request, read-only drives, the bounce budget
  * with more data in flight than it allows, several queues, reset with
- * requests in flight, and unplug (drain) with the drive claimed again.
+ * requests in flight, and unplug (drain) with requests in flight: a
+ * -drive is deleted with its device (its file closed), a -blockdev node
+ * stays, is plugged again, and is closed by blockdev_del().
  *
  * Without arguments the queues run in the main loop (polled by the test
  * while it waits); with --iothread they run in iothread "io0".  Both
  * runs also check that no queue handler ran with the BQL.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,6 +607,85 @@ static void on_deleted(DeviceNotifier *n, const DeviceDeletedEvent *ev)
 
 static DeviceNotifier deleted_notifier = { .notify = on_deleted };
 
+/* How many of our file descriptors are open on disk `which`. */
+static unsigned fds_on_disk(int which)
+{
+    char want[PATH_MAX], link[PATH_MAX + 32], got[PATH_MAX];
+    unsigned n = 0;
+    struct dirent *e;
+    DIR *dir;
+
+    CHECK(realpath(disk_path[which], want));
+    dir = opendir("/proc/self/fd");
+    CHECK(dir);
+    while ((e = readdir(dir))) {
+        ssize_t len;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        len = readlink(link, got, sizeof(got) - 1);
+        if (len > 0) {
+            got[len] = '\0';
+            n += !strcmp(got, want);
+        }
+    }
+    closedir(dir);
+    return n;
+}
+
+/* Unplugs `plugged` (which drives may have requests in flight) and
+ * waits for DEVICE_DELETED. */
+static void unplug_and_wait(void)
+{
+    Error *err = NULL;
+
+    atomic_store_release(&deleted_events, 0);
+    bql_lock();
+    device_add_deleted_notifier(&deleted_notifier);
+    CHECK(device_unplug_request(plugged, &err));
+    bql_unlock();
+    for (int i = 0; i < 100000 && !atomic_load_acquire(&deleted_events);
+         i++) {
+        spin();
+        weft_rcu_quiescent_state();
+    }
+    CHECK_EQ(atomic_load_acquire(&deleted_events), 1);
+    bql_lock();
+    device_remove_deleted_notifier(&deleted_notifier);
+    bql_unlock();
+    plugged = NULL;
+}
+
+/* After DEVICE_DELETED: of the n requests posted on queue qi, those the
+ * device popped before the unplug were completed successfully (so their
+ * I/O finished before the backend went away), the others never will be:
+ * the used ring counts exactly the successful ones. */
+static void check_answered(Drv *d, unsigned qi, unsigned n)
+{
+    unsigned ok = 0;
+
+    for (unsigned k = 0; k < n; k++) {
+        uint8_t st = req_status(d, qi, k);
+
+        CHECK(st == S_OK || st == NO_STATUS);
+        ok += st == S_OK;
+    }
+    CHECK_EQ(ld16(d->q[qi].used + 2), ok);
+}
+
+/* blockdev_del() fails with err containing want. */
+static void check_del_fails(const char *node, const char *want)
+{
+    Error *err = NULL;
+
+    CHECK(!blockdev_del(node, &err));
+    if (!strstr(error_get_pretty(err), want)) {
+        fprintf(stderr, "blockdev_del(%s): %s\n", node,
+                error_get_pretty(err));
+        CHECK(0);
+    }
+    error_free(err);
+}
+
 static void test_drive_in_use(void)
 {
     Error *err = NULL;
@@ -633,9 +716,13 @@ static void test_drive_in_use(void)
     bql_unlock();
 }
 
+/* Unplug with requests in flight: they finish first (drain), then the
+ * -drive d2 goes with its device and its file is closed. */
 static void test_unplug_inflight(void)
 {
+    unsigned fds = fds_on_disk(0);
     Error *err = NULL;
+    char opts[160];
     Drv d;
 
     drv_init(&d, 2, 1);
@@ -645,24 +732,26 @@ static void test_unplug_inflight(void)
     }
     drv_notify(&d, 0);
     event_loop_poll(main_loop(), false);
-    bql_lock();
-    device_add_deleted_notifier(&deleted_notifier);
-    CHECK(device_unplug_request(plugged, &err));
-    bql_unlock();
+    unplug_and_wait();
     CHECK_EQ(rd(&d, VIRTIO_MMIO_DEVICE_ID), 0);
-    for (int i = 0; i < 100000 && !atomic_load_acquire(&deleted_events);
-         i++) {
-        spin();
-        weft_rcu_quiescent_state();
-    }
-    CHECK_EQ(atomic_load_acquire(&deleted_events), 1);
+    check_answered(&d, 0, 40);
+    CHECK_EQ(fds_on_disk(0), fds - 1);
     bql_lock();
-    device_remove_deleted_notifier(&deleted_notifier);
-    /* The drive is free again: a new device takes it. */
-    plugged = device_add("virtio-blk-device,id=hot2,drive=d2,"
+    CHECK(!drive_find("d2"));
+    CHECK(!device_add("virtio-blk-device,id=hot2,drive=d2", &err));
+    CHECK(strstr(error_get_pretty(err), "not found"));
+    error_free(err);
+    err = NULL;
+    /* A -blockdev node on the same file takes the id's place. */
+    snprintf(opts, sizeof(opts), "driver=file,node-name=f4,filename=%s",
+             disk_path[0]);
+    CHECK(blockdev_add(opts, &err));
+    plugged = device_add("virtio-blk-device,id=hot2,drive=f4,"
                          "queue-size=1024", &err);
     CHECK(plugged);
+    check_del_fails("f4", "in use by device");
     bql_unlock();
+    CHECK_EQ(fds_on_disk(0), fds);
     drv_init(&d, 2, 1);
     CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 4096, true), S_OK);
     /* seg_max stays at 254 with big queues: requests under 16 MiB. */
@@ -670,6 +759,46 @@ static void test_unplug_inflight(void)
     CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 254u * 65536, true), S_OK);
     CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 254u * 65536 + 512, true),
              S_IOERR);
+}
+
+/* A -blockdev node outlives its device, is plugged again, and
+ * blockdev_del() closes it; the errors of blockdev_del(). */
+static void test_unplug_node(void)
+{
+    unsigned fds = fds_on_disk(0);
+    Error *err = NULL;
+    Drv d;
+
+    bql_lock();
+    check_del_fails("nope", "Failed to find node with node-name='nope'");
+    check_del_fails("d0", "not owned by the monitor");
+    check_del_fails("f3", "in use by raw node 'r3'");
+    check_del_fails("r3", "in use by device");
+    bql_unlock();
+    /* In flight at the unplug: the node's file must stay usable. */
+    drv_init(&d, 2, 1);
+    for (unsigned i = 0; i < 8; i++) {
+        post_req(&d, 0, i, T_IN, 8 * i, DATA_BASE + i * 65536, 65536,
+                 true);
+    }
+    drv_notify(&d, 0);
+    unplug_and_wait();
+    check_answered(&d, 0, 8);
+    CHECK_EQ(fds_on_disk(0), fds);
+    bql_lock();
+    CHECK(drive_find("f4"));
+    plugged = device_add("virtio-blk-device,id=hot3,drive=f4", &err);
+    CHECK(plugged);
+    bql_unlock();
+    drv_init(&d, 2, 1);
+    CHECK_EQ(do_req(&d, 0, T_IN, 0, DATA_BASE, 4096, true), S_OK);
+    unplug_and_wait();
+    bql_lock();
+    CHECK(blockdev_del("f4", &err));
+    CHECK(!drive_find("f4"));
+    check_del_fails("f4", "Failed to find node");
+    bql_unlock();
+    CHECK_EQ(fds_on_disk(0), fds - 1);
 }
 
 /* ---- set-up */
@@ -836,6 +965,7 @@ int main(int argc, char **argv)
     RUN(test_reset_inflight);
     RUN(test_drive_in_use);
     RUN(test_unplug_inflight);
+    RUN(test_unplug_node);
 
     drive_exit();
     log_close();

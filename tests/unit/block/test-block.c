@@ -3,12 +3,15 @@
  * Random vectored reads and writes against a shadow copy, reads past the
  * end of file, flush, discard, write-zeroes, O_DIRECT with aligned and
  * unaligned buffers, more than IOV_MAX segments, drain with many requests
- * in flight, completions in an iothread, durability of flushed writes
- * across SIGKILL, and the error paths (files and requests).
+ * in flight, completions in an iothread, blk_close() letting go of the
+ * file before it returns (from another thread, and from the backend's
+ * own callback), durability of flushed writes across SIGKILL, and the
+ * error paths (files and requests).
  * The binary re-executes itself for the parts that need another process
  * ("crash-child", "perm-child"). */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
@@ -104,6 +107,31 @@ static BlockBackend *open_ok(const char *path, int flags)
     blk_attach_loop(blk, loop);
     CHECK(!strcmp(blk_engine_name(blk), engine));
     return blk;
+}
+
+/* How many of our descriptors are open on path. */
+static unsigned fds_on(const char *path)
+{
+    char want[PATH_MAX], link[PATH_MAX + 32], got[PATH_MAX];
+    struct dirent *e;
+    unsigned n = 0;
+    DIR *dir;
+
+    CHECK(realpath(path, want));
+    dir = opendir("/proc/self/fd");
+    CHECK(dir);
+    while ((e = readdir(dir))) {
+        ssize_t len;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        len = readlink(link, got, sizeof(got) - 1);
+        if (len > 0) {
+            got[len] = '\0';
+            n += !strcmp(got, want);
+        }
+    }
+    closedir(dir);
+    return n;
 }
 
 /* One request's outcome, filled in by its callback. */
@@ -639,14 +667,16 @@ static void test_iothread_completions(void)
     IOThread *iot = iothread_create("blk-io0", NULL);
     static unsigned char data[200 * 512];
     IotState s = { 0 };
+    char img[PATH_MAX + 64];
 
     CHECK(iot);
     s.loop = iothread_get_loop(iot);
     s.buf = malloc(sizeof(data));
     fill_random(data, sizeof(data));
     memset(s.buf, 0, sizeof(data));
-    s.blk = blk_open(make_file("iot.img", s.buf, sizeof(data)),
-                     engine_flags, NULL);
+    snprintf(img, sizeof(img), "%s", make_file("iot.img", s.buf,
+                                               sizeof(data)));
+    s.blk = blk_open(img, engine_flags, NULL);
     CHECK(s.blk);
     /* first served here, then moved to the iothread */
     blk_attach_loop(s.blk, loop);
@@ -676,10 +706,42 @@ static void test_iothread_completions(void)
     CHECK_EQ(atomic_read(&s.wrong_thread), 0);
     CHECK_EQ(atomic_read(&s.errors), 0);
     CHECK(!memcmp(s.buf, data, sizeof(data)));
-    /* closed from here: freed later in the iothread */
+    /* closed from here: the file at once (blockdev-del relies on it),
+     * the memory later in the iothread */
+    CHECK_EQ(fds_on(img), 1);
     blk_close(s.blk);
+    CHECK_EQ(fds_on(img), 0);
     iothread_destroy(iot);
     free(s.buf);
+}
+
+static BlockBackend *closing_blk;
+
+/* A completion callback that closes its own backend (a device unplug
+ * that ends inside the last completion, in the backend's loop). */
+static void close_own_backend(void *opaque, int ret)
+{
+    wait_cb(opaque, ret);
+    blk_close(closing_blk);     /* we are beneath its completion */
+}
+
+static void test_close_from_callback(void)
+{
+    static unsigned char buf[4096];
+    struct iovec iov = { buf, sizeof(buf) };
+    char *img = make_file("close-cb.img", buf, sizeof(buf));
+    Wait w = { 0 };
+
+    closing_blk = open_ok(img, 0);
+    CHECK_EQ(fds_on(img), 1);
+    blk_preadv(closing_blk, 0, &iov, 1, close_own_backend, &w);
+    CHECK_EQ(wait_done(&w), 0);
+    CHECK_EQ(fds_on(img), 0);
+    /* The memory goes in a later iteration of the loop (ASan checks
+     * that nothing touched it after the callback returned). */
+    while (event_loop_poll(loop, false)) {
+    }
+    closing_blk = NULL;
 }
 
 /* ---- durability across SIGKILL */
@@ -1004,6 +1066,7 @@ int main(int argc, char **argv)
     RUN(test_iov_max);
     RUN(test_drain_many);
     RUN(test_iothread_completions);
+    RUN(test_close_from_callback);
     RUN(test_crash_durability);
     RUN(test_open_errors);
     RUN(test_request_errors);
