@@ -307,8 +307,10 @@ static const MemoryRegionOps virtio_mmio_ops = {
 
 /* ---- the virtio bus of one slot */
 
-/* vdev->lock held, any thread. */
-static void virtio_mmio_update_irq(void *opaque, uint32_t isr)
+/* vdev->lock held, any thread.  One line for every source: the core set
+ * the ISR bit (InterruptStatus) that tells the driver which. */
+static void virtio_mmio_update_irq(void *opaque, uint32_t isr,
+                                   unsigned source)
 {
     VirtioMmio *m = opaque;
 

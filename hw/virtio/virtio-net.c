@@ -252,10 +252,11 @@ static void rx_fill(VirtIONet *n, const uint8_t *frame, size_t len,
          * frame is lost; empty buffers tell the driver to drop them. */
         log_mask_printf(LOG_GUEST_ERROR, "virtio-net: receive buffer "
                         "unusable; frame dropped\n");
+        memset(used, 0, count * sizeof(used[0]));
     }
-    for (unsigned i = 0; i < count; i++) {
-        virtqueue_push(n->rx_vq, n->rx_stash[i], ok ? used[i] : 0);
-    }
+    /* One frame, one move of the used index: the driver never sees a
+     * header saying num_buffers = N before all N buffers are used. */
+    virtqueue_push_batch(n->rx_vq, n->rx_stash, used, count);
     n->rx_stash_n -= count;
     memmove(n->rx_stash, n->rx_stash + count,
             n->rx_stash_n * sizeof(n->rx_stash[0]));

@@ -466,42 +466,38 @@ static void vp_config_write(PCIDevice *d, uint32_t addr, uint32_t val,
 
 /* ---- interrupts */
 
-/* vdev->lock held.  With MSI-X the ISR is not used for queues
- * (§4.1.5.1.2): the bits become messages and are consumed here, so that
- * a config change sends its vector once.  The core's hook does not say
- * which queue was used, so every queue's vector is signalled (spurious
- * ones are harmless: drivers check their rings). */
+/* vdev->lock held.  With MSI-X the ISR is not used (§4.1.5.1.2): the
+ * event's bit becomes the message of its vector (the queue's, or the
+ * config vector) and is consumed here, so it is not sent again and does
+ * not linger if the driver goes back to INTx.  A source mapped to
+ * NO_VECTOR sends nothing. */
 static void vp_msix_notify(VirtIOPCIProxy *p, VirtIODevice *vdev,
-                           uint32_t isr)
+                           unsigned source)
 {
-    PCIDevice *d = &p->parent;
-    bool sent[VIRTIO_PCI_MAX_VECTORS] = { false };
+    uint16_t vector;
 
-    vdev->isr = 0;
-    if (isr & VIRTIO_ISR_QUEUE) {
-        for (unsigned i = 0; i < vdev->nr_queues; i++) {
-            uint16_t v = p->queue_vector[i];
-
-            if (v != VIRTIO_MSI_NO_VECTOR && !sent[v]) {
-                sent[v] = true;
-                msix_notify(d, v);
-            }
-        }
+    if (source == VIRTIO_IRQ_CONFIG) {
+        vdev->isr &= ~VIRTIO_ISR_CONFIG;
+        vector = p->config_vector;
+    } else {
+        assert(source < vdev->nr_queues);
+        vdev->isr &= ~VIRTIO_ISR_QUEUE;
+        vector = p->queue_vector[source];
     }
-    if ((isr & VIRTIO_ISR_CONFIG) &&
-        p->config_vector != VIRTIO_MSI_NO_VECTOR) {
-        msix_notify(d, p->config_vector);
+    if (vector != VIRTIO_MSI_NO_VECTOR) {
+        msix_notify(&p->parent, vector);
     }
 }
 
 /* vdev->lock held, any thread. */
-static void vp_update_irq(void *opaque, uint32_t isr)
+static void vp_update_irq(void *opaque, uint32_t isr, unsigned source)
 {
     VirtIOPCIProxy *p = opaque;
 
     if (msix_enabled(&p->parent)) {
-        if (isr) {
-            vp_msix_notify(p, p->irq_vdev, isr);
+        /* An acknowledgement or a reset is no event for a vector. */
+        if (source != VIRTIO_IRQ_NONE) {
+            vp_msix_notify(p, p->irq_vdev, source);
         }
         return;
     }

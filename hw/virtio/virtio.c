@@ -18,6 +18,7 @@
 #include "hw/core/props.h"
 #include "hw/virtio/virtio.h"
 #include "system/bql.h"
+#include "util/host-mem.h"
 #include "util/log.h"
 
 /* Split ring offsets (virtio 1.2 §2.7). */
@@ -91,12 +92,14 @@ static bool ram_rw(AddressSpace *as, hwaddr addr, void *buf, uint64_t len,
             break;
         }
         n = MIN(len, s.size);
+        /* The guest may store to these bytes meanwhile (DESIGN §3:
+         * guest RAM is shared): word-wise relaxed atomics, not memcpy. */
         if (p && is_write) {
-            memcpy(host, p, n);
+            host_mem_write(host, p, n);
             ram_block_set_dirty(s.mr->ram_block, s.offset_within_region, n,
                                 memory_region_get_dirty_log_mask(s.mr));
         } else if (p) {
-            memcpy(p, host, n);
+            host_mem_read(p, host, n);
         }
         if (p) {
             p += n;
@@ -155,10 +158,14 @@ static bool ring_store16(VirtIODevice *vdev, hwaddr addr, int order,
 /* ------------------------------------------------------------------ */
 /* Errors and interrupts */
 
-static void virtio_update_irq_locked(VirtIODevice *vdev)
+/* source: the queue index, or VIRTIO_IRQ_CONFIG / VIRTIO_IRQ_NONE. */
+static void virtio_update_irq_locked(VirtIODevice *vdev, unsigned source)
 {
+    assert(source < vdev->nr_queues || source == VIRTIO_IRQ_CONFIG ||
+           source == VIRTIO_IRQ_NONE);
     if (vdev->transport.update_irq) {
-        vdev->transport.update_irq(vdev->transport.opaque, vdev->isr);
+        vdev->transport.update_irq(vdev->transport.opaque, vdev->isr,
+                                   source);
     }
 }
 
@@ -166,7 +173,7 @@ void virtio_notify_config_locked(VirtIODevice *vdev)
 {
     vdev->config_generation++;
     vdev->isr |= VIRTIO_ISR_CONFIG;
-    virtio_update_irq_locked(vdev);
+    virtio_update_irq_locked(vdev, VIRTIO_IRQ_CONFIG);
 }
 
 static void virtio_verror_locked(VirtIODevice *vdev, const char *fmt,
@@ -602,36 +609,77 @@ static void finish_release(VirtIODevice *vdev, bool drained)
     }
 }
 
-static void vq_fill_used_locked(VirtQueue *vq, VirtQueueElement *e,
-                                uint32_t len)
+/* Writes e's used entry `offset` places past the published used index,
+ * without publishing it (QEMU's virtqueue_fill).  False if the used ring
+ * stopped being RAM (the device is then broken). */
+static bool vq_fill_used_locked(VirtQueue *vq, const VirtQueueElement *e,
+                                uint32_t len, unsigned offset)
 {
     VirtIODevice *vdev = vq->vdev;
+    uint16_t idx = (uint16_t)(vq->used_idx + offset);
     hwaddr slot = vq->used + VRING_USED_RING +
-                  VRING_USED_ELEM_SIZE * (hwaddr)(vq->used_idx % vq->num);
+                  VRING_USED_ELEM_SIZE * (hwaddr)(idx % vq->num);
     uint32_t raw[2] = { htole32(e->head), htole32(len) };
 
     if (!ram_rw(vdev->dma_as, slot, raw, sizeof(raw), true)) {
         virtio_error_locked(vdev, "used ring outside RAM");
-        return;
+        return false;
     }
-    vq->used_idx++;
+    return true;
+}
+
+/* Publishes `count` filled entries with one store of used->idx (QEMU's
+ * virtqueue_flush).  The store releases, so the driver's acquire load of
+ * the index sees the entries; seq_cst for the EVENT_IDX re-check in
+ * vq_should_notify(). */
+static void vq_flush_used_locked(VirtQueue *vq, unsigned count)
+{
+    VirtIODevice *vdev = vq->vdev;
+
+    vq->used_idx += count;
     if (!ring_store16(vdev, vq->used + 2, __ATOMIC_SEQ_CST, vq->used_idx)) {
         virtio_error_locked(vdev, "used ring outside RAM");
     }
 }
 
-void virtqueue_push(VirtQueue *vq, VirtQueueElement *e, uint32_t len)
+void virtqueue_push_batch(VirtQueue *vq, VirtQueueElement *const *elems,
+                          const uint32_t *lens, unsigned n)
 {
     VirtIODevice *vdev = vq->vdev;
+    bool live, drained = false;
+    unsigned filled = 0;
 
     pthread_mutex_lock(&vdev->lock);
-    /* A reset (device or queue) since the pop: the driver forgot it. */
-    if (e->generation == vq->generation && vq->ready && !vdev->broken &&
-        vdev->transport.update_irq) {
-        vq_fill_used_locked(vq, e, len > e->in_len ? (uint32_t)e->in_len
-                                                   : len);
+    live = vq->ready && !vdev->broken && vdev->transport.update_irq;
+    for (unsigned i = 0; i < n; i++) {
+        VirtQueueElement *e = elems[i];
+        uint32_t len = lens[i] > e->in_len ? (uint32_t)e->in_len : lens[i];
+
+        assert(e->queue == vq->index);
+        /* A reset (device or queue) since the pop: the driver forgot
+         * it, so it gets no used entry. */
+        if (live && e->generation == vq->generation) {
+            live = vq_fill_used_locked(vq, e, len, filled);
+            filled += live;
+        }
     }
-    finish_release(vdev, elem_release_locked(vdev, e));
+    /* Each filled element counts in vq->inuse (at most the queue size),
+     * so the batch never overwrites an entry the driver has not seen. */
+    assert(filled <= vq->num);
+    /* The lock is held from fill to flush: no other push can slip in
+     * between, nor a reset. */
+    if (live && filled) {
+        vq_flush_used_locked(vq, filled);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        drained = elem_release_locked(vdev, elems[i]);
+    }
+    finish_release(vdev, drained);
+}
+
+void virtqueue_push(VirtQueue *vq, VirtQueueElement *e, uint32_t len)
+{
+    virtqueue_push_batch(vq, &e, &len, 1);
 }
 
 void virtqueue_drop(VirtQueue *vq, VirtQueueElement *e)
@@ -676,7 +724,7 @@ void virtqueue_notify(VirtQueue *vq)
     pthread_mutex_lock(&vdev->lock);
     if (vq_live(vq) && vq_should_notify(vq)) {
         vdev->isr |= VIRTIO_ISR_QUEUE;
-        virtio_update_irq_locked(vdev);
+        virtio_update_irq_locked(vdev, vq->index);
     }
     pthread_mutex_unlock(&vdev->lock);
 }
@@ -755,7 +803,7 @@ void virtio_reset_locked(VirtIODevice *vdev)
     vdev->broken = false;
     vdev->error_logged = false;
     vdev->isr = 0;
-    virtio_update_irq_locked(vdev);
+    virtio_update_irq_locked(vdev, VIRTIO_IRQ_NONE);
     for (unsigned i = 0; i < vdev->nr_queues; i++) {
         virtio_queue_reset_locked(vdev->vq[i]);
     }
@@ -887,7 +935,7 @@ void virtio_config_write_locked(VirtIODevice *vdev, unsigned offset,
 void virtio_isr_ack_locked(VirtIODevice *vdev, uint32_t bits)
 {
     vdev->isr &= ~bits;
-    virtio_update_irq_locked(vdev);
+    virtio_update_irq_locked(vdev, VIRTIO_IRQ_NONE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -909,7 +957,7 @@ void virtio_device_detach(VirtIODevice *vdev)
     assert(bql_locked());
     pthread_mutex_lock(&vdev->lock);
     vdev->isr = 0;
-    virtio_update_irq_locked(vdev);
+    virtio_update_irq_locked(vdev, VIRTIO_IRQ_NONE);
     vdev->transport.update_irq = NULL;
     vdev->dma_as = NULL;
     pthread_mutex_unlock(&vdev->lock);

@@ -19,8 +19,12 @@
  *  - Queue handlers run in the device's event loop (the main loop, or
  *    the iothread named by the iothread= property) without the BQL and
  *    without vdev->lock; the virtqueue_* calls take the lock themselves.
- *  - Interrupts go to the transport's line from whichever thread calls
- *    virtqueue_notify()/virtio_notify_config() (hw/core/irq.h rules).
+ *  - Interrupts go to the transport from whichever thread calls
+ *    virtqueue_notify()/virtio_notify_config() (hw/core/irq.h rules),
+ *    saying which queue (or the config) they are for, so a transport
+ *    with a vector per queue (MSI-X) signals only that one.
+ *  - Guest RAM is shared with vCPUs that may store to it meanwhile: the
+ *    core copies it with word-wise relaxed atomics (util/host-mem.h).
  *
  * References: a popped element is owned by its caller until it is pushed
  * or dropped; the device counts elements in flight, and unplug (drain)
@@ -130,11 +134,20 @@ struct VirtioDeviceClass {
     void (*set_config)(VirtIODevice *vdev, const uint8_t *config);
 };
 
+/* Why VirtioTransport.update_irq is called: a queue index (0 to
+ * nr_queues - 1: that queue has used buffers to signal), or one of
+ * these. */
+#define VIRTIO_IRQ_CONFIG   0xffffu /* configuration change, NEEDS_RESET */
+#define VIRTIO_IRQ_NONE     0xfffeu /* ISR acked or cleared: no event */
+
 /* Transport hooks (set by the transport when the device is plugged). */
 typedef struct VirtioTransport {
-    /* Level of the transport's interrupt for the new ISR value; called
-     * with vdev->lock held from any thread. */
-    void (*update_irq)(void *opaque, uint32_t isr);
+    /* The ISR changed to `isr` because of `source` (a queue index or
+     * VIRTIO_IRQ_*); the core has already set the matching ISR bit.  A
+     * transport with one line follows isr != 0; one with a vector per
+     * source (MSI-X) sends the source's vector and ignores
+     * VIRTIO_IRQ_NONE.  Called with vdev->lock held from any thread. */
+    void (*update_irq)(void *opaque, uint32_t isr, unsigned source);
     void *opaque;
 } VirtioTransport;
 
@@ -212,6 +225,14 @@ VirtQueueElement *virtqueue_pop(VirtQueue *vq);
 /* Returns elem to the driver with `len` bytes written, and frees it.  An
  * element from before a reset is freed without touching the ring. */
 void virtqueue_push(VirtQueue *vq, VirtQueueElement *elem, uint32_t len);
+/* Returns n elements of vq as one unit (say, the buffers of one
+ * multi-buffer frame): all their used entries are written first, then
+ * the used index moves once, so the driver never sees part of the batch.
+ * lens[i] bytes were written to elems[i].  Frees the elements; those
+ * from before a reset are freed without touching the ring.  Interrupt
+ * the driver afterwards with one virtqueue_notify(). */
+void virtqueue_push_batch(VirtQueue *vq, VirtQueueElement *const *elems,
+                          const uint32_t *lens, unsigned n);
 /* Frees elem without returning it (the device is broken or reset). */
 void virtqueue_drop(VirtQueue *vq, VirtQueueElement *elem);
 /* Interrupts the driver if the used ring changed and the driver wants it

@@ -3,12 +3,14 @@
  * program the BARs, negotiate through the common configuration, set up
  * a queue in RAM, notify through the notify capability (an ioeventfd),
  * take INTx through the host's line and acknowledge by reading the ISR;
- * then MSI-X, the PCI config access window, resets, bad driver input and
- * hot-plug behind a root port.
+ * then MSI-X (with virtio-net-pci: one vector per queue), the PCI config
+ * access window, resets, bad driver input and hot-plug behind a root
+ * port.
  *
  * Without arguments the queues run in the main loop; with --iothread in
  * iothread "io0" (both are threaded: suite 'concurrency' too).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -480,6 +482,200 @@ static void test_msix(void)
     pci_host_ecam_root_bus(host)->host->msi_notify = NULL;
 }
 
+/* ---- one MSI-X vector per queue: virtio-net-pci (two queues) */
+
+#define NET_DEVFN PCI_DEVFN(3, 0)   /* INTA of slot 3 is line 3 */
+#define NET_BAR4 (MMIO64 + 0x10000000ull)
+#define NET_BAR1 (MMIO + 0x10000000ull)
+#define VEC_CONFIG 0
+#define VEC_RX 1
+#define VEC_TX 2
+#define NR_VECS 3
+#define VEC_DATA 0x60           /* message data: VEC_DATA + vector */
+#define NET_HDR_LEN 12
+
+static unsigned vec_msgs[NR_VECS];
+
+static void count_msi(PCIHost *h, PCIDevice *dev, uint64_t addr,
+                      uint32_t data)
+{
+    CHECK(data >= VEC_DATA && data < VEC_DATA + NR_VECS);
+    __atomic_fetch_add(&vec_msgs[data - VEC_DATA], 1, __ATOMIC_RELEASE);
+}
+
+static unsigned vec_count(unsigned v)
+{
+    return __atomic_load_n(&vec_msgs[v], __ATOMIC_ACQUIRE);
+}
+
+/* Rings of queue q: 64 KiB apart from the driver's base. */
+static hwaddr net_ring(Drv *d, unsigned q)
+{
+    return d->desc + 0x10000ull * q;
+}
+
+static void net_queue(Drv *d, unsigned q, uint16_t vector)
+{
+    hwaddr base = net_ring(d, q);
+
+    memset(host_ptr(base), 0, 0x3000);
+    cwr(d, VIRTIO_PCI_COMMON_Q_SELECT, 2, q);
+    cwr(d, VIRTIO_PCI_COMMON_Q_SIZE, 2, QSIZE);
+    cwr(d, VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)base);
+    cwr(d, VIRTIO_PCI_COMMON_Q_DESCHI, 4, base >> 32);
+    cwr(d, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t)(base + 0x1000));
+    cwr(d, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, (base + 0x1000) >> 32);
+    cwr(d, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)(base + 0x2000));
+    cwr(d, VIRTIO_PCI_COMMON_Q_USEDHI, 4, (base + 0x2000) >> 32);
+    cwr(d, VIRTIO_PCI_COMMON_Q_MSIX, 2, vector);
+    CHECK_EQ(crd(d, VIRTIO_PCI_COMMON_Q_MSIX, 2), vector);
+    cwr(d, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+    CHECK_EQ(crd(d, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+}
+
+/* VERSION_1 only; config vector VEC_CONFIG, both queues with theirs. */
+static void net_init(Drv *d)
+{
+    cwr(d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    cwr(d, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+        VIRTIO_CONFIG_S_DRIVER);
+    cwr(d, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+    cwr(d, VIRTIO_PCI_COMMON_GF, 4, 1);
+    cwr(d, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+    cwr(d, VIRTIO_PCI_COMMON_GF, 4, 0);
+    cwr(d, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+        VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+    CHECK(crd(d, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK);
+    CHECK_EQ(crd(d, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+    cwr(d, VIRTIO_PCI_COMMON_MSIX, 2, VEC_CONFIG);
+    CHECK_EQ(crd(d, VIRTIO_PCI_COMMON_MSIX, 2), VEC_CONFIG);
+    net_queue(d, 0, VEC_RX);
+    net_queue(d, 1, VEC_TX);
+    d->avail_idx = 0;           /* counts queue 1's entries */
+    cwr(d, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+        VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+        VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/* Transmits a header and a 60-byte frame in one buffer on queue 1 and
+ * notifies; extra_flags VRING_DESC_F_WRITE makes the chain illegal. */
+static void net_tx(Drv *d, uint16_t extra_flags)
+{
+    hwaddr base = net_ring(d, 1), buf = base + 0x4000;
+    uint8_t *desc = host_ptr(base);
+    uint64_t addr = buf;
+    uint32_t len = NET_HDR_LEN + 60;
+    uint16_t zero = 0, noff;
+    uint16_t *ring = (uint16_t *)host_ptr(base + 0x1000 + 4);
+
+    memset(host_ptr(buf), 0, len);
+    host_ptr(buf)[NET_HDR_LEN + 12] = 0x08;         /* IPv4 EtherType */
+    memcpy(desc, &addr, 8);
+    memcpy(desc + 8, &len, 4);
+    memcpy(desc + 12, &extra_flags, 2);
+    memcpy(desc + 14, &zero, 2);
+    ring[d->avail_idx % QSIZE] = 0;
+    d->avail_idx++;
+    __atomic_store_n((uint16_t *)host_ptr(base + 0x1000 + 2), d->avail_idx,
+                     __ATOMIC_SEQ_CST);
+    cwr(d, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+    noff = crd(d, VIRTIO_PCI_COMMON_Q_NOFF, 2);
+    CHECK_EQ(address_space_store(&as, d->notify + noff * d->notify_mult, 2,
+                                 DEVICE_LITTLE_ENDIAN, A, 1), MEMTX_OK);
+}
+
+static bool wait_tx_used(Drv *d)
+{
+    hwaddr idx = net_ring(d, 1) + 0x2000 + 2;
+
+    for (int i = 0; i < 50000; i++) {
+        if (__atomic_load_n((uint16_t *)host_ptr(idx), __ATOMIC_ACQUIRE) ==
+            d->avail_idx) {
+            return true;
+        }
+        spin();
+    }
+    return false;
+}
+
+static bool wait_vec(unsigned v, unsigned count)
+{
+    for (int i = 0; i < 50000 && vec_count(v) < count; i++) {
+        spin();
+    }
+    return vec_count(v) == count;
+}
+
+/* A completion on queue 1 sends queue 1's vector and no other; a config
+ * change sends the config vector and no other; a queue whose vector is
+ * NO_VECTOR sends nothing (and leaves no ISR bit or INTx behind). */
+static void test_msix_per_queue(void)
+{
+    unsigned cap;
+    Drv d;
+
+    add(use_iothread ? "virtio-net-pci,id=net0,addr=3,iothread=io0"
+                     : "virtio-net-pci,id=net0,addr=3");
+    cap = find_cap(0, NET_DEVFN, PCI_CAP_ID_MSIX);
+    CHECK(cap);
+    CHECK_EQ(cfg_rd(0, NET_DEVFN, cap + PCI_MSIX_FLAGS, 2) &
+             PCI_MSIX_FLAGS_QSIZE, NR_VECS - 1);
+    memset(vec_msgs, 0, sizeof(vec_msgs));
+    pci_host_ecam_root_bus(host)->host->msi_notify = count_msi;
+    drv_map(&d, 0, NET_DEVFN, NET_BAR4, NET_BAR1, 3);
+    for (unsigned v = 0; v < NR_VECS; v++) {
+        hwaddr e = d.bar1 + PCI_MSIX_ENTRY_SIZE * v;
+
+        address_space_stq_le(&as, e, 0xfee00000ull, A, NULL);
+        address_space_stl_le(&as, e + PCI_MSIX_ENTRY_DATA, VEC_DATA + v, A,
+                             NULL);
+        address_space_stl_le(&as, e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0, A,
+                             NULL);
+    }
+    cfg_wr(0, NET_DEVFN, cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+    net_init(&d);
+
+    for (unsigned i = 1; i <= 3; i++) {
+        net_tx(&d, 0);
+        CHECK(wait_tx_used(&d));
+        CHECK(wait_vec(VEC_TX, i));
+    }
+    CHECK_EQ(vec_count(VEC_RX), 0);
+    CHECK_EQ(vec_count(VEC_CONFIG), 0);
+
+    /* Queue 1 without a vector: its completion sends nothing.  The queue
+     * runs in one thread, so once the next completion (vector back) has
+     * sent its message, the first one's would have come before it. */
+    cwr(&d, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+    cwr(&d, VIRTIO_PCI_COMMON_Q_MSIX, 2, VIRTIO_MSI_NO_VECTOR);
+    net_tx(&d, 0);
+    CHECK(wait_tx_used(&d));
+    cwr(&d, VIRTIO_PCI_COMMON_Q_MSIX, 2, VEC_TX);
+    net_tx(&d, 0);
+    CHECK(wait_tx_used(&d));
+    CHECK(wait_vec(VEC_TX, 4));
+    CHECK_EQ(vec_count(VEC_RX), 0);
+    CHECK_EQ(vec_count(VEC_CONFIG), 0);
+    CHECK_EQ(address_space_ldub(&as, d.isr, A, NULL), 0);
+    CHECK_EQ(atomic_load_acquire(&line_level[3]), 0);
+
+    /* A config change (NEEDS_RESET for a writable transmit buffer). */
+    net_tx(&d, VRING_DESC_F_WRITE);
+    CHECK(wait_vec(VEC_CONFIG, 1));
+    CHECK(crd(&d, VIRTIO_PCI_COMMON_STATUS, 1) &
+          VIRTIO_CONFIG_S_NEEDS_RESET);
+    spin();
+    CHECK_EQ(vec_count(VEC_TX), 4);
+    CHECK_EQ(vec_count(VEC_RX), 0);
+    CHECK_EQ(vec_count(VEC_CONFIG), 1);
+    CHECK_EQ(atomic_load_acquire(&line_level[3]), 0);
+
+    cwr(&d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    cfg_wr(0, NET_DEVFN, cap + PCI_MSIX_FLAGS, 2, 0);
+    cfg_wr(0, NET_DEVFN, PCI_COMMAND, 2, 0);
+    pci_host_ecam_root_bus(host)->host->msi_notify = NULL;
+}
+
 /* VIRTIO_PCI_CAP_PCI_CFG: BAR accesses through config space. */
 static void test_cfg_window(void)
 {
@@ -653,6 +849,7 @@ int main(int argc, char **argv)
     RUN(test_driver_intx);
     RUN(test_bus_master_off);
     RUN(test_msix);
+    RUN(test_msix_per_queue);
     RUN(test_cfg_window);
     RUN(test_hostile);
     RUN(test_reset);
