@@ -741,6 +741,7 @@ static void device_finalize(Object *obj)
     Device *dev = OBJECT_DEVICE(obj);
     bool took_bql = !bql_locked();
     DeviceDeletedEvent ev = { 0 };
+    Device *owner = dev->owner_ref;
     char *id, *path = NULL;
     bool notify;
 
@@ -771,6 +772,8 @@ static void device_finalize(Object *obj)
     }
     free(id);
     free(path);
+    /* From unplug step 5: the owner's finalize and event come after. */
+    device_unref(owner);
     if (took_bql) {
         bql_unlock();
     }

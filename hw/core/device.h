@@ -168,6 +168,12 @@ struct Device {
     int64_t bus_addr;            /* address on it, BUS_ADDR_AUTO if unset */
     TAILQ_ENTRY(Device) sibling; /* in parent_bus->children (BQL) */
     TAILQ_HEAD(, Bus) child_buses; /* buses this device owns (BQL) */
+    /* Unplugged as a unit with the devices on its buses: while isolated
+     * and waiting for them to leave, how many are left (BQL). */
+    unsigned children_left;
+    /* Reference on the owner of the bus it sat on, taken at unplug step
+     * 5 and dropped after this device's finalize. */
+    Device *owner_ref;
 
     IrqLine *irq_in, *irq_out;   /* arrays owned by the device */
     unsigned num_irq_in, num_irq_out;
@@ -319,16 +325,24 @@ void qtree_info(FILE *f);
  *   3. drain -- dc->drain; may finish later with device_drain_done().
  *   4. dc->unrealize, then bus->unplug_notify tells the guest.
  *   5. destroy -- off the bus, the bus's reference dropped; finalize after
- *      the last reference and a grace period, then DEVICE_DELETED. */
+ *      the last reference and a grace period, then DEVICE_DELETED.
+ *
+ * The devices on a device's own buses (a virtio-pci function's virtio
+ * device, what sits behind a bridge) go with it as one unit: step 2
+ * isolates all of them in the same memory transaction, then each one runs
+ * steps 3 to 5 children first, and a device drains only once its buses
+ * are empty.  A device keeps a reference on the owner of its bus from
+ * step 5 to its finalize, so the owner's finalize and DEVICE_DELETED come
+ * after its children's. */
 
 /* Fails if the device is not realized, already unplugging, not
- * hot-pluggable (class or bus), has devices on its own buses, or if the
- * bus's unplug_request hook fails.  BQL. */
+ * hot-pluggable (class or bus), or if the bus's unplug_request hook
+ * fails.  BQL. */
 bool device_unplug_request(Device *dev, Error **errp);
 /* Any thread; a snapshot. */
 bool device_unplug_pending(const Device *dev);
 /* The guest agreed (or ejected on its own: REALIZED is accepted too):
- * runs steps 2 onwards.  BQL. */
+ * runs steps 2 onwards, for the device and the devices below it.  BQL. */
 void device_unplug_ack(Device *dev);
 /* The guest cancelled a pending request.  BQL. */
 void device_unplug_cancel(Device *dev);

@@ -242,6 +242,7 @@
 /* INTx pins as config space numbers them (0: none). */
 #define PCI_INTX_NONE 0
 #define PCI_INTA      1
+#define PCI_INTD      4
 #define PCI_NUM_PINS  4
 
 #define PCI_NUM_BARS 6

@@ -1,15 +1,16 @@
 /* pcie-root-port: a PCI Express root port (type 1 header, PCIe
- * capability of a root port with an implemented hot-plug slot, MSI, INTA)
+ * capability of a root port with an implemented hot-plug slot, MSI, INTD)
  * with one secondary bus holding device 0 (all eight functions).
  *
- * The slot (PCIe base 4.0 §6.7, §7.5.3.9-11): presence detect and Data
- * Link Layer Link Active follow the devices on the secondary bus; the
- * attention button is "pressed" by an unplug request; the power
- * controller turning the slot off completes a pending unplug; every
- * Slot Control write is a command that completes at once (Command
- * Completed); enabled events raise the port's interrupt: INTx at the
- * level of the pending events, or an MSI on each new one.  Linux's
- * pciehp drives all of it.
+ * The slot (PCIe base 4.0 §6.7, §7.5.3.9-11): presence detect follows
+ * the devices on the secondary bus, Data Link Layer Link Active the
+ * devices and slot power; the attention button is "pressed" by an unplug
+ * request, and by a plug into a slot that is off (asking the OS to power
+ * it on); the power controller turning the slot off completes a pending
+ * unplug (of the function and the devices below it); every Slot Control
+ * write is a command that completes at once (Command Completed); enabled
+ * events raise the port's interrupt: INTx at the level of the pending
+ * events, or an MSI on each new one.  Linux's pciehp drives all of it.
  *
  * Locking: everything runs under the BQL (config writes, bus hooks,
  * reset); the interrupt goes out through pci_set_irq / msi_notify.
@@ -117,22 +118,40 @@ static bool rp_occupied(PCIERootPort *rp)
     return false;
 }
 
-/* Presence Detect State and Link Active (read-only to the guest). */
-static void rp_set_presence(PCIERootPort *rp, bool present)
+/* Slot power; a slot without hot-plug has no power controller. */
+static bool rp_powered(PCIERootPort *rp)
+{
+    return !rp->hotplug || !(rp_sltctl(rp) & PCI_EXP_SLTCTL_PCC);
+}
+
+/* Sets or clears bit in the register at off of the PCIe capability;
+ * returns event if that changed it (a read-only bit for the guest). */
+static uint16_t rp_update_bit(PCIERootPort *rp, unsigned off, uint16_t bit,
+                              bool on, uint16_t event)
 {
     uint8_t *e = rp_exp(rp);
-    uint16_t sta = pci_get_word(e + PCI_EXP_SLTSTA);
-    uint16_t lnk = pci_get_word(e + PCI_EXP_LNKSTA);
+    uint16_t old = pci_get_word(e + off);
+    uint16_t new = on ? old | bit : old & ~bit;
 
-    if (present) {
-        sta |= PCI_EXP_SLTSTA_PDS;
-        lnk |= PCI_EXP_LNKSTA_DLLLA;
-    } else {
-        sta &= ~PCI_EXP_SLTSTA_PDS;
-        lnk &= ~PCI_EXP_LNKSTA_DLLLA;
-    }
-    pci_set_word(e + PCI_EXP_SLTSTA, sta);
-    pci_set_word(e + PCI_EXP_LNKSTA, lnk);
+    pci_set_word(e + off, new);
+    return old != new ? event : 0;
+}
+
+/* Presence Detect State follows the functions in the slot (an unplugged
+ * one leaves at isolate).  Returns PDC if it changed. */
+static uint16_t rp_update_presence(PCIERootPort *rp)
+{
+    return rp_update_bit(rp, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PDS,
+                         rp_occupied(rp), PCI_EXP_SLTSTA_PDC);
+}
+
+/* Data Link Layer Link Active: a device in the slot and slot power.
+ * Returns DLLSC if it changed. */
+static uint16_t rp_update_link(PCIERootPort *rp)
+{
+    return rp_update_bit(rp, PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA,
+                         rp_occupied(rp) && rp_powered(rp),
+                         PCI_EXP_SLTSTA_DLLSC);
 }
 
 /* The power controller turned the slot off: a device whose unplug the
@@ -160,15 +179,20 @@ static void rp_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
     pci_bridge_write_config(d, addr, val, len);
     if (pci_range_hit(addr, len, ctl_off, 2)) {
         uint16_t ctl = rp_sltctl(rp);
+        uint16_t events = PCI_EXP_SLTSTA_CC;
 
-        if ((ctl & ~old_ctl & PCI_EXP_SLTCTL_PCC) && rp->hotplug) {
+        if (!rp->hotplug) {
+            return;
+        }
+        if (ctl & ~old_ctl & PCI_EXP_SLTCTL_PCC) {
             rp_power_off(rp);
         }
+        /* The link follows slot power (pciehp waits for it after
+         * powering on, and ignores the change it caused). */
+        events |= rp_update_link(rp);
         /* Commands complete at once (Command Completed is supported:
          * NCCS clear). */
-        if (rp->hotplug) {
-            rp_event(rp, PCI_EXP_SLTSTA_CC);
-        }
+        rp_event(rp, events);
         return;
     }
     /* Status cleared, INTx disable or MSI enable changed. */
@@ -187,7 +211,8 @@ static void rp_reset(PCIDevice *d)
     ctl |= present ? PCI_EXP_SLTCTL_PWR_IND_ON
                    : PCI_EXP_SLTCTL_PWR_IND_OFF | PCI_EXP_SLTCTL_PCC;
     pci_set_word(rp_exp(rp) + PCI_EXP_SLTCTL, ctl);
-    rp_set_presence(rp, present);
+    rp_update_presence(rp);     /* state only: reset cleared the events */
+    rp_update_link(rp);
     rp->hp_level = false;
     rp_update_irq(rp);
 }
@@ -199,22 +224,25 @@ static PCIERootPort *rp_of_bus(Bus *qbus)
     return PCIE_ROOT_PORT(pci_bus_of(qbus)->bridge);
 }
 
-/* A device arrived: presence and link come up, the slot is powered,
- * and the guest hears of it.  (Cold-plugged devices raise the same
- * events; the power-on reset clears them before the guest runs.) */
+/* A device arrived: presence comes up and the guest hears of it.  A
+ * powered slot (an OS that leaves empty slots on) also brings the link
+ * up.  A slot that is off stays off: the attention button asks the OS to
+ * power it on (pciehp enables presence-detect interrupts only on slots
+ * without a button), and the link comes up when it does.  Cold-plugged
+ * devices raise the same events; the power-on reset clears them before
+ * the guest runs. */
 static void rp_bus_plug(Bus *qbus, Device *dev)
 {
     PCIERootPort *rp = rp_of_bus(qbus);
-    bool was = pci_get_word(rp_exp(rp) + PCI_EXP_SLTSTA) &
-               PCI_EXP_SLTSTA_PDS;
+    uint16_t events = rp_update_presence(rp) | rp_update_link(rp);
 
-    if (was) {
+    if (!events) {
         return;     /* another function of the same device */
     }
-    rp_set_presence(rp, true);
-    pci_set_word(rp_exp(rp) + PCI_EXP_SLTCTL,
-                 rp_sltctl(rp) & ~PCI_EXP_SLTCTL_PCC);
-    rp_event(rp, PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
+    if (!rp_powered(rp)) {
+        events |= PCI_EXP_SLTSTA_ABP;
+    }
+    rp_event(rp, events);
 }
 
 /* Unplug step 1: press the attention button; pciehp blinks, waits five
@@ -240,12 +268,11 @@ static bool rp_bus_unplug_request(Bus *qbus, Device *dev, Error **errp)
 static void rp_bus_unplug_notify(Bus *qbus, Device *dev)
 {
     PCIERootPort *rp = rp_of_bus(qbus);
+    uint16_t events = rp_update_presence(rp) | rp_update_link(rp);
 
-    if (rp_occupied(rp)) {
-        return;
+    if (events) {
+        rp_event(rp, events);
     }
-    rp_set_presence(rp, false);
-    rp_event(rp, PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
 }
 
 static const BusInfo rp_bus_info = {
@@ -338,7 +365,13 @@ static bool rp_realize(PCIDevice *d, Error **errp)
         return false;
     }
     rp_init_slot(rp);
-    pci_set_intx_pin(d, PCI_INTA);
+    /* INTD, not INTA: behind the port the usual INTA of a device in
+     * its slot swizzles onto the port's own INTA line.  On a board
+     * without MSI that line would carry both the hot-plug interrupt and
+     * the device's, and Linux's pciehp, removing the device from its
+     * interrupt thread, waits in synchronize_irq() for that very thread:
+     * the unplug never finishes. */
+    pci_set_intx_pin(d, PCI_INTD);
     /* Power-on state until the machine reset runs. */
     rp_reset(d);
     return true;

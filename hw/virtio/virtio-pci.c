@@ -80,8 +80,9 @@ typedef struct VirtIOPCIProxy {
     MemoryRegion modern_bar, common, isr, device, notify;
     MemoryRegion msix_bar;
     uint8_t cfg_cap;            /* VIRTIO_PCI_CAP_PCI_CFG offset */
-    /* The device behind the interrupt hook, set once at plug (the
-     * transport calls the hook with its lock held). */
+    /* The device behind the interrupt hook (the transport calls the
+     * hook with its lock held): set at plug, cleared when the device
+     * leaves the bus (BQL). */
     VirtIODevice *irq_vdev;
 
     /* RCU; written under the BQL (plug, isolate). */
@@ -560,17 +561,32 @@ static void vp_bus_isolate(Bus *bus, Device *dev)
     virtio_device_detach(vdev);
 }
 
+/* Unplug step 4 of the virtio device, after its drain and unrealize:
+ * forget it.  The interrupt hook no longer runs (detach cleared it under
+ * the device's lock at isolate), so nothing reads irq_vdev any more. */
+static void vp_bus_unplug_notify(Bus *bus, Device *dev)
+{
+    VirtIOPCIProxy *p = bus->opaque;
+
+    assert(bql_locked());
+    assert(p->irq_vdev == VIRTIO_DEVICE(dev) && !p->vdev);
+    p->irq_vdev = NULL;
+}
+
 static const BusInfo virtio_pci_bus_info = {
     .type = TYPE_VIRTIO_BUS,
     .max_slots = 1,
-    /* The virtio device comes with its PCI function, also when that is
-     * hot-plugged.  No guest protocol: removing it alone would be a
-     * surprise removal, as on virtio-mmio (the function then answers
-     * without a device). */
+    /* The virtio device comes and goes with its PCI function (the device
+     * core unplugs the function together with the devices on its buses:
+     * this bus is isolated in the function's memory transaction, and the
+     * virtio device drains before the function).  No guest protocol of
+     * its own: removing it alone would be a surprise removal, as on
+     * virtio-mmio (the function then answers without a device). */
     .hotpluggable = true,
     .pre_plug = vp_bus_pre_plug,
     .plug = vp_bus_plug,
     .isolate = vp_bus_isolate,
+    .unplug_notify = vp_bus_unplug_notify,
 };
 
 /* ---- capabilities */

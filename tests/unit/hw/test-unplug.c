@@ -1,7 +1,8 @@
 /* The unplug lifecycle: step order, finalize exactly once and before
  * DEVICE_DELETED, pending requests, asynchronous drains finished from
- * another thread, references held by a thread in "MMIO", and plug/unplug
- * in a loop against concurrent readers.
+ * another thread, a device unplugged with the devices on its buses,
+ * references held by a thread in "MMIO", and plug/unplug in a loop
+ * against concurrent readers.
  *
  * Run without arguments, finalize and drain completions run where they
  * land (the RCU reclaim thread, the draining thread).  With --main-loop,
@@ -249,11 +250,11 @@ static void test_unplug_refused(void)
     request_fails(dev, "Device 'fx' does not support hot-unplug");
     dev = add_ok("test-dev,id=onfixed", fixed);
     request_fails(dev, "Bus 'u.fixed' does not support hot-unplug");
+    /* A child may still go first, alone (the unit case is below). */
     br = add_ok("test-bridge,id=ubr", tbus);
     child = add_ok("test-dev,id=uchild", bus_find("ubr.0"));
-    request_fails(br, "Device 'ubr' has devices on its buses");
-    CHECK(device_state(br) == DEVICE_REALIZED);
     CHECK(device_unplug_request(child, NULL));
+    CHECK(device_state(br) == DEVICE_REALIZED);
     CHECK(device_unplug_request(br, NULL));
     settle();
     CHECK(!device_find_by_id("ubr") && !device_find_by_id("uchild"));
@@ -319,6 +320,118 @@ static void test_async_drain(void)
     device_unref(dev);
     settle();
     CHECK(ev_contains("finalize:ad"));
+    CHECK_EQ(object_count_live(), live);
+    testdev_async_drain_hook = NULL;
+    bql_unlock();
+}
+
+/* ---- a device unplugged with the devices on its buses ----
+ *
+ * One unit: isolate covers all of them in one transaction, parents
+ * first; then drain, unrealize and notify run children first, and a
+ * device drains only once its buses are empty (w3's drain finishes later
+ * in another thread, and w2 and w wait for it).  The children's finalize
+ * and DEVICE_DELETED come before their owner's. */
+/* True if every item is in the log, in this order. */
+static bool in_order(const char *const *items)
+{
+    long last = -1;
+
+    for (; *items; items++) {
+        long i = ev_index(*items);
+
+        if (i <= last) {
+            char *log = ev_dump();
+
+            fprintf(stderr, "\"%s\" out of order in \"%s\"\n", *items, log);
+            free(log);
+            return false;
+        }
+        last = i;
+    }
+    return true;
+}
+
+static void test_unplug_unit(void)
+{
+    unsigned long live = object_count_live();
+    Device *w, *w1, *w2, *w3;
+    Error *err = NULL;
+
+    bql_lock();
+    guest_auto_ack = false;
+    testdev_async_drain_hook = start_drainer;
+    drainer_done = 0;
+    w = add_ok("test-bridge,id=w", gbus);
+    w1 = add_ok("test-dev,id=w1", bus_find("w.0"));
+    w2 = add_ok("test-bridge,id=w2", bus_find("w.0"));
+    w3 = add_ok("test-dev,id=w3,async-drain=on", bus_find("w2.0"));
+    device_ref(w);              /* ours, to look at it afterwards */
+    ev_reset();
+    settle();                   /* finalizes nothing: keeps the log short */
+    CHECK(device_unplug_request(w, NULL));
+    CHECK(ev_equals("request:w"));
+    /* Pending: the children are untouched and nothing joins them. */
+    CHECK(device_state(w1) == DEVICE_REALIZED);
+    CHECK(device_state(w3) == DEVICE_REALIZED);
+    CHECK(!device_add("test-dev,id=w4,bus=w.0", &err));
+    CHECK(strstr(error_get_pretty(err), "not available"));
+    error_free(err);
+
+    device_unplug_ack(w);
+    CHECK(ev_equals("request:w txn-begin bus-isolate:w isolate:w "
+                    "bus-isolate:w1 isolate:w1 bus-isolate:w2 isolate:w2 "
+                    "bus-isolate:w3 isolate:w3 txn-commit "
+                    "drain:w1 unrealize:w1 notify:w1 drain:w3"));
+    CHECK(device_state(w1) == DEVICE_UNPLUGGED);
+    CHECK(device_state(w3) == DEVICE_DRAINING);
+    /* Isolated, waiting for their buses to empty. */
+    CHECK(device_state(w2) == DEVICE_ISOLATED);
+    CHECK(device_state(w) == DEVICE_ISOLATED);
+    CHECK(bus_find_device(gbus, w->bus_addr) == w);
+
+    wait_state(w, DEVICE_UNPLUGGED);
+    pthread_join(drainer, NULL);
+    /* (w1's finalize may come anywhere in between.) */
+    CHECK(in_order((const char *const[]) {
+        "drain:w3", "unrealize:w3", "notify:w3", "drain:w2",
+        "unrealize:w2", "notify:w2", "drain:w", "unrealize:w", "notify:w",
+        NULL }));
+    device_unref(w);
+    settle();
+    settle();
+    CHECK(ev_index("deleted:w1:/machine/peripheral/w1") <
+          ev_index("finalize:w"));
+    CHECK(ev_index("deleted:w3:/machine/peripheral/w3") <
+          ev_index("finalize:w2"));
+    CHECK(ev_index("deleted:w2:/machine/peripheral/w2") <
+          ev_index("finalize:w"));
+    CHECK(ev_contains("deleted:w:/machine/peripheral/w"));
+    CHECK_EQ(object_count_live(), live);
+
+    /* A child already unplugging on its own: the unit waits for it. */
+    drainer_done = 0;
+    w = add_ok("test-bridge,id=v", gbus);
+    w1 = add_ok("test-dev,id=v1,async-drain=on", bus_find("v.0"));
+    device_ref(w);
+    ev_reset();
+    CHECK(device_unplug_request(w1, NULL));     /* no guest protocol */
+    CHECK(device_unplug_request(w, NULL));
+    device_unplug_ack(w);
+    CHECK(ev_equals("txn-begin bus-isolate:v1 isolate:v1 txn-commit "
+                    "drain:v1 request:v txn-begin bus-isolate:v isolate:v "
+                    "txn-commit"));
+    CHECK(device_state(w) == DEVICE_ISOLATED);
+    wait_state(w, DEVICE_UNPLUGGED);
+    pthread_join(drainer, NULL);
+    CHECK(in_order((const char *const[]) {
+        "isolate:v", "unrealize:v1", "notify:v1", "drain:v",
+        "unrealize:v", "notify:v", NULL }));
+    device_unref(w);
+    settle();
+    settle();
+    CHECK(ev_index("deleted:v1:/machine/peripheral/v1") <
+          ev_index("finalize:v"));
     CHECK_EQ(object_count_live(), live);
     testdev_async_drain_hook = NULL;
     bql_unlock();
@@ -548,6 +661,7 @@ int main(int argc, char **argv)
     RUN(test_guest_protocols);
     RUN(test_unplug_refused);
     RUN(test_async_drain);
+    RUN(test_unplug_unit);
     RUN(test_reference_delays_finalize);
     RUN(test_plug_unplug_loop);
     return 0;

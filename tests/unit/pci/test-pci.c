@@ -628,12 +628,19 @@ static void test_root_port_slot(void)
     CHECK((cap & PCI_EXP_SLTCAP_HPC) && (cap & PCI_EXP_SLTCAP_ABP) &&
           (cap & PCI_EXP_SLTCAP_PCP) && !(cap & PCI_EXP_SLTCAP_NCCS));
     CHECK_EQ(cap >> PCI_EXP_SLTCAP_PSN_SHIFT, 1);
+    /* INTD: not the line its slot's INTA swizzles onto (line 2). */
+    CHECK_EQ(cfg_rd(0, PCI_DEVFN(2, 0), PCI_INTERRUPT_PIN, 1), PCI_INTD);
     CHECK(cfg_rd(0, PCI_DEVFN(2, 0), exp + PCI_EXP_LNKCAP, 4) &
           PCI_EXP_LNKCAP_DLLLARC);
-    /* t3 is there: presence and link. */
+    /* t3 is there, but the slot is off (the port was reset empty and
+     * no machine reset followed): presence, no link, and the attention
+     * button asks the OS to power the slot on. */
     CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_PDS);
-    CHECK(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
-    /* Clear stale events, then enable them like pciehp. */
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_ABP);
+    CHECK(rp_slot(PCI_EXP_SLTCTL) & PCI_EXP_SLTCTL_PCC);
+    CHECK(!(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA));
+    /* Clear stale events, then enable them and power on like pciehp:
+     * the link comes up. */
     rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
     CHECK_EQ(rp_slot(PCI_EXP_SLTSTA) & 0x11f, 0);
     memset(line_level, 0, sizeof(line_level));
@@ -641,18 +648,20 @@ static void test_root_port_slot(void)
                PCI_EXP_SLTCTL_CCIE | PCI_EXP_SLTCTL_HPIE |
                PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_PWR_IND_ON |
                PCI_EXP_SLTCTL_ATTN_IND_OFF);
-    /* Command completed, and the port's INTA (line 2) says so. */
+    CHECK(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_DLLSC);
+    /* Command completed, and the port's INTD (slot 2: line 1) says so. */
     CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_CC);
-    CHECK_EQ(line_level[2], 1);
-    rp_slot_wr(PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
-    CHECK_EQ(line_level[2], 0);
+    CHECK_EQ(line_level[1], 1);
+    rp_slot_wr(PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC | PCI_EXP_SLTSTA_DLLSC);
+    CHECK_EQ(line_level[1], 0);
 
     /* Unplug: the attention button, then the guest powers off. */
     bql_lock();
     CHECK(device_unplug_request(device_find_by_id("t3"), &err));
     bql_unlock();
     CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_ABP);
-    CHECK_EQ(line_level[2], 1);
+    CHECK_EQ(line_level[1], 1);
     rp_slot_wr(PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP);
     CHECK(find("t3"));
     rp_slot_wr(PCI_EXP_SLTCTL, rp_slot(PCI_EXP_SLTCTL) | PCI_EXP_SLTCTL_PCC);
@@ -663,17 +672,41 @@ static void test_root_port_slot(void)
     CHECK(!(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA));
     CHECK_EQ(cfg_rd(1, 0, PCI_VENDOR_ID, 4), 0xffffffff);
     rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
-    CHECK_EQ(line_level[2], 0);
+    CHECK_EQ(line_level[1], 0);
 
-    /* Hot-plug: presence detect changed, link up, slot powered. */
+    /* Hot-plug into the slot the guest powered off: presence detect
+     * changed and the attention button; the slot stays off, without a
+     * link, until the guest powers it on. */
     bql_lock();
     device_set_hotplug_phase(true);
     bql_unlock();
     add("test-pci-dev,id=t5,bus=rp1");
     CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_PDS);
     CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_PDC);
-    CHECK(!(rp_slot(PCI_EXP_SLTCTL) & PCI_EXP_SLTCTL_PCC));
-    CHECK_EQ(line_level[2], 1);
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_ABP);
+    CHECK(!(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_DLLSC));
+    CHECK(rp_slot(PCI_EXP_SLTCTL) & PCI_EXP_SLTCTL_PCC);
+    CHECK(!(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA));
+    CHECK_EQ(line_level[1], 1);
+    rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
+    rp_slot_wr(PCI_EXP_SLTCTL, rp_slot(PCI_EXP_SLTCTL) & ~PCI_EXP_SLTCTL_PCC);
+    CHECK(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_DLLSC);
+    CHECK_EQ(cfg_rd(1, 0, PCI_VENDOR_ID, 4), 0x56781234);
+    rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
+    /* Plugged into a powered slot, the link comes up at once. */
+    bql_lock();
+    CHECK(device_unplug_request(device_find_by_id("t5"), &err));
+    bql_unlock();
+    rp_slot_wr(PCI_EXP_SLTCTL, rp_slot(PCI_EXP_SLTCTL) | PCI_EXP_SLTCTL_PCC);
+    CHECK(unplugged("t5"));
+    rp_slot_wr(PCI_EXP_SLTCTL, rp_slot(PCI_EXP_SLTCTL) & ~PCI_EXP_SLTCTL_PCC);
+    rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
+    add("test-pci-dev,id=t5,bus=rp1");
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_PDC);
+    CHECK(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_DLLSC);
+    CHECK(!(rp_slot(PCI_EXP_SLTSTA) & PCI_EXP_SLTSTA_ABP));
+    CHECK(rp_slot(PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DLLLA);
     CHECK_EQ(cfg_rd(1, 0, PCI_VENDOR_ID, 4), 0x56781234);
     rp_slot_wr(PCI_EXP_SLTSTA, 0x1ff);
     /* The root complex has no hot-plug controller. */

@@ -798,6 +798,220 @@ static void test_hotplug_behind_port(void)
     bql_unlock();
 }
 
+/* ---- unplug of the function while threads keep accessing it ----
+ *
+ * Like vCPUs, four registered RCU readers access the function behind
+ * the root port (rng1): num_queues in the common configuration (BAR 4,
+ * lockless), the MSI-X table (BAR 1, lockless), queue notifies (the
+ * ioeventfd) and, one of them, the vendor id through ECAM (a BQL
+ * region).  Before each access a reader notes whether isolate had
+ * completed (device_is_isolated() on the function, which turns true only
+ * after the memory transaction committed); an access that started after
+ * that must not reach the function: the BARs must decode to nothing and
+ * config space must read all ones.  Meanwhile the main thread unplugs
+ * the function through the slot protocol, as pciehp does, and plugs a
+ * new one, UNPLUG_ROUNDS times; each time the virtio device inside must
+ * be finalized before the function, and nothing may be left over. */
+
+#define UNPLUG_ROUNDS 20
+#define UNPLUG_READERS 4
+
+typedef struct UnplugReader {
+    pthread_t thread;
+    unsigned id;
+    Drv drv;                    /* where the current function is */
+    unsigned long before, after; /* atomic: accesses that found it, or
+                                  * that started after isolate */
+} UnplugReader;
+
+static Device *unplug_target;           /* atomic; we hold a reference */
+static unsigned unplug_stop;            /* atomic */
+static unsigned long unplug_violations; /* atomic */
+
+static void *unplug_reader(void *arg)
+{
+    UnplugReader *r = arg;
+    Drv *d = &r->drv;
+    unsigned n = 0;
+
+    weft_rcu_register_thread();
+    while (!atomic_load_acquire(&unplug_stop)) {
+        bool isolated = device_is_isolated(unplug_target);
+        uint64_t v = 0;
+        MemTxResult res;
+        bool reached;
+
+        switch (n++ % 4) {
+        case 0:
+            res = address_space_load(&as, d->common + VIRTIO_PCI_COMMON_NUMQ,
+                                     2, DEVICE_LITTLE_ENDIAN, A, &v);
+            reached = res == MEMTX_OK && v == 1;
+            break;
+        case 1:                 /* vector control of entry 0: masked */
+            res = address_space_load(&as, d->bar1 + 12, 4,
+                                     DEVICE_LITTLE_ENDIAN, A, &v);
+            reached = res == MEMTX_OK;
+            break;
+        case 2:
+            res = address_space_store(&as, d->notify, 2,
+                                      DEVICE_LITTLE_ENDIAN, A, 0);
+            reached = res == MEMTX_OK;
+            break;
+        default:
+            if (r->id) {
+                continue;
+            }
+            v = cfg_rd(d->bus, d->devfn, PCI_VENDOR_ID, 4);
+            reached = v != 0xffffffff;
+            break;
+        }
+        if (isolated) {
+            atomic_fetch_inc(&r->after);
+            if (reached) {
+                atomic_fetch_inc(&unplug_violations);
+            }
+        } else if (reached) {
+            atomic_fetch_inc(&r->before);
+        }
+        if (weft_rcu_quiescent_state_wanted()) {
+            weft_rcu_quiescent_state();
+        }
+    }
+    weft_rcu_unregister_thread();
+    return NULL;
+}
+
+static unsigned long deleted_child, deleted_fn;  /* order of the events */
+static unsigned long deleted_seq;
+
+static void note_deleted(DeviceNotifier *n, const DeviceDeletedEvent *ev)
+{
+    if (ev->id && !strcmp(ev->id, "rng1")) {
+        deleted_fn = ++deleted_seq;
+    } else if (!ev->id) {
+        deleted_child = ++deleted_seq;
+    }
+}
+
+static DeviceNotifier deleted_notifier = { .notify = note_deleted };
+
+/* Slot Control of rp1 (00:02.0), as pciehp writes it. */
+static void rp_power(bool on)
+{
+    unsigned exp = find_cap(0, PCI_DEVFN(2, 0), PCI_CAP_ID_EXP);
+    uint16_t ctl = cfg_rd(0, PCI_DEVFN(2, 0), exp + PCI_EXP_SLTCTL, 2);
+
+    ctl = on ? ctl & ~PCI_EXP_SLTCTL_PCC : ctl | PCI_EXP_SLTCTL_PCC;
+    cfg_wr(0, PCI_DEVFN(2, 0), exp + PCI_EXP_SLTCTL, 2, ctl);
+    /* Events are the guest's to clear. */
+    cfg_wr(0, PCI_DEVFN(2, 0), exp + PCI_EXP_SLTSTA, 2, 0x1ff);
+}
+
+static void unplug_one_round(unsigned round)
+{
+    UnplugReader r[UNPLUG_READERS];
+    unsigned long live;
+    Error *err = NULL;
+    Device *fn;
+    Drv d;
+
+    drv_map(&d, 1, 0, MMIO64 + 0x100000, MMIO + 0x100000, 2);
+    drv_init(&d);
+    drv_request_intx(&d);
+    bql_lock();
+    fn = device_find_by_id("rng1");
+    CHECK(fn);
+    atomic_store_release(&unplug_target, device_ref(fn));
+    bql_unlock();
+    live = object_count_live();
+    deleted_child = deleted_fn = 0;
+    atomic_store_release(&unplug_stop, 0);
+    for (unsigned i = 0; i < UNPLUG_READERS; i++) {
+        r[i] = (UnplugReader) { .id = i, .drv = d };
+        CHECK(!pthread_create(&r[i].thread, NULL, unplug_reader, &r[i]));
+    }
+    /* Every reader reaches the function before the unplug starts. */
+    for (unsigned i = 0; i < UNPLUG_READERS; i++) {
+        for (int n = 0; !atomic_read(&r[i].before); n++) {
+            CHECK(n < 20000);
+            usleep(500);
+        }
+    }
+
+    /* device_del: the button; the guest powers the slot off. */
+    bql_lock();
+    CHECK(device_unplug_request(fn, &err));
+    CHECK(device_unplug_pending(fn));
+    bql_unlock();
+    usleep(1000);
+    rp_power(false);
+    /* Off its bus; the virtio device is finalized, the function waits
+     * for our reference. */
+    for (int i = 0; i < 20000 && (device_state(fn) != DEVICE_UNPLUGGED ||
+                                  !deleted_child); i++) {
+        spin();
+    }
+    CHECK(device_state(fn) == DEVICE_UNPLUGGED && deleted_child);
+    /* ...and keeps trying the empty slot for a while. */
+    for (unsigned i = 0; i < UNPLUG_READERS; i++) {
+        for (int n = 0; atomic_read(&r[i].after) < 100; n++) {
+            CHECK(n < 20000);
+            usleep(500);
+        }
+    }
+    atomic_store_release(&unplug_stop, 1);
+    for (unsigned i = 0; i < UNPLUG_READERS; i++) {
+        pthread_join(r[i].thread, NULL);
+    }
+    CHECK_EQ(atomic_read(&unplug_violations), 0);
+    CHECK(!deleted_fn);
+    atomic_store_release(&unplug_target, NULL);
+    device_unref(fn);           /* ours: the last one */
+    for (int i = 0; i < 20000 && !deleted_fn; i++) {
+        spin();
+    }
+    /* The virtio device went first, then the function, and nothing
+     * else is left of them. */
+    CHECK(deleted_fn && deleted_child < deleted_fn);
+    CHECK_EQ(object_count_live(), live - 2);
+
+    /* The next one: the slot is off, the guest powers it on. */
+    if (round + 1 < UNPLUG_ROUNDS) {
+        bql_lock();
+        device_set_hotplug_phase(true);
+        bql_unlock();
+        add(use_iothread ? "virtio-rng-pci,id=rng1,bus=rp1,iothread=io0"
+                         : "virtio-rng-pci,id=rng1,bus=rp1");
+        bql_lock();
+        device_set_hotplug_phase(false);
+        bql_unlock();
+        rp_power(true);
+    }
+}
+
+static void test_unplug_under_load(void)
+{
+    uint32_t saved_mask = log_mask;
+
+    /* Every access to the empty slot would log a line. */
+    log_mask = 0;
+    bql_lock();
+    device_add_deleted_notifier(&deleted_notifier);
+    bql_unlock();
+    /* rng1 is behind rp1 from test_hotplug_behind_port, which never
+     * powered the slot on (config cycles reach it anyway): do it now, or
+     * the unplug request would complete at once. */
+    rp_power(true);
+    for (unsigned round = 0; round < UNPLUG_ROUNDS; round++) {
+        unplug_one_round(round);
+    }
+    CHECK_EQ(cfg_rd(1, 0, PCI_VENDOR_ID, 4), 0xffffffff);
+    bql_lock();
+    device_remove_deleted_notifier(&deleted_notifier);
+    bql_unlock();
+    log_mask = saved_mask;
+}
+
 static const BusInfo test_sysbus_info = { .type = "System" };
 
 static void setup(void)
@@ -854,5 +1068,6 @@ int main(int argc, char **argv)
     RUN(test_hostile);
     RUN(test_reset);
     RUN(test_hotplug_behind_port);
+    RUN(test_unplug_under_load);
     return 0;
 }
