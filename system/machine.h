@@ -19,6 +19,11 @@ typedef struct MachineClass {
     const char *accel;
     /* Builds the board: memory map, devices, CPUs.  Called under the BQL. */
     bool (*init)(MachineState *ms, Error **errp);
+    /* Optional, BQL: after the command line's devices (-device, -drive
+     * if=virtio), before machine_done.  microvm opens /dev/kvm and
+     * creates its vCPUs here, so that every device error is reported
+     * before, and alike on hosts without KVM. */
+    bool (*devices_done)(MachineState *ms, Error **errp);
 } MachineClass;
 
 struct MachineState {

@@ -585,6 +585,9 @@ int main(int argc, char **argv)
     if (!drive_create_devices(&err)) {
         die_err(err);
     }
+    if (mc->devices_done && !mc->devices_done(&ms, &err)) {
+        die_err(err);
+    }
     machine_done(&ms);
     net_check_peers();
     for (unsigned i = 0; i < o.nr_qmp; i++) {

@@ -3,16 +3,25 @@
  * RAM below 3 GiB and from 4 GiB, a port I/O space with the 16550 UART
  * of hw/char at 0x3f8 (IRQ 4) and a reset-only i8042, KVM's in-kernel
  * PIC, IOAPIC, LAPICs and PIT, an MSI window at 0xfee00000 for device
- * DMA, an e820 map and MP table.  Kernels boot directly at their 64-bit
- * entry: a bzImage through the Linux boot protocol, or a plain 64-bit
- * ELF (small test kernels, tests/kvm/).
+ * DMA, an e820 map and MP table, and a PCI Express host reached through
+ * ports 0xcf8/0xcfc (hw/pci/pci-host-pio.h) whose bus pcie.0 takes
+ * -device virtio-*-pci and pcie-root-port: INTA-D on IOAPIC pins 16-19
+ * (listed in the MP table), MSI / MSI-X through KVM_SIGNAL_MSI.
+ * Kernels boot directly at their 64-bit entry: a bzImage through the
+ * Linux boot protocol, or a plain 64-bit ELF (small test kernels,
+ * tests/kvm/).
  *
- * Order of set-up: every check of the command line and of the image
- * files comes before /dev/kvm is opened, so bad input is reported the
- * same on hosts without KVM.  The images are kept in memory and written
- * again at every machine reset (microvm_reset), with the zero page,
- * page tables, GDT and MP table.
+ * Order of set-up: microvm_init builds everything that needs no KVM
+ * (checks of the command line and of the image files, RAM, the port
+ * space, the PCI host, the UART); main then adds the -device lines; and
+ * only then microvm_devices_done opens /dev/kvm and creates the vCPUs.
+ * So bad input is reported the same on hosts without KVM.  Interrupt
+ * lines of devices created before KVM go through the board's GSI
+ * proxies (gsi_in), which forward to KVM's lines once it is open.  The
+ * images are kept in memory and written again at every machine reset
+ * (microvm_reset), with the zero page, page tables, GDT and MP table.
  */
+#include <assert.h>
 #include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +34,7 @@
 #include "cpu/x86/x86-kvm.h"
 #include "hw/char/serial.h"
 #include "hw/core/loader.h"
+#include "hw/pci/pci-host-pio.h"
 #include "hw/x86/i8042.h"
 #include "hw/x86/mptable.h"
 #include "hw/x86/x86-boot.h"
@@ -32,8 +42,10 @@
 #include "system/chardev.h"
 #include "system/machine.h"
 #include "system/runstate.h"
+#include "util/atomic.h"
+#include "util/log.h"
 
-#define MICROVM_MAX_CPUS        32      /* the MP table fits the EBDA KiB */
+#define MICROVM_MAX_CPUS        32      /* as QEMU's microvm; APIC ids < IOAPIC id */
 #define MICROVM_MIN_RAM         (2ull << 20)
 #define MICROVM_MAX_RAM         (1ull << 40)
 #define MICROVM_SERIAL_PORT     0x3f8
@@ -43,6 +55,17 @@
 #define MICROVM_MSI_SIZE        0x100000ull
 /* KVM's three TSS pages and its identity-map page, in the MMIO hole. */
 #define MICROVM_KVM_TSS_ADDR    0xfffbc000ull
+/* PCI: INTA-D of the root bus on IOAPIC pins 16-19 (free of ISA). */
+#define MICROVM_PCI_GSI         16
+/* The 32-bit window runs from the top of low RAM to the IOAPIC (where
+ * Linux, without ACPI, puts BARs: the e820 gap below 4 GiB); the 64-bit
+ * one from the top of RAM above 4 GiB (where 64-bit BARs go). */
+#define MICROVM_PCI_MMIO_END    0xfec00000ull
+#define MICROVM_PCI_MMIO64_SIZE (64ull << 30)
+/* The MP table goes to the BIOS area: with the PCI entries it no longer
+ * fits the EBDA kilobyte. */
+#define MICROVM_MPTABLE_ADDR    X86_BIOS_ROM_ADDR
+#define MICROVM_MPTABLE_END     X86_HIGH_MEM_ADDR
 
 /* The one microvm of the process; set up under the BQL, then read-only
  * (reset runs under the BQL with the vCPUs paused). */
@@ -59,6 +82,12 @@ typedef struct Microvm {
     MemoryRegion serial_box, serial_ports;
     SerialState *serial;
     I8042State i8042;
+    PCIHostPio *pci;
+    /* Inputs of the board's devices, one per IOAPIC pin: forward to KVM
+     * (static lines, owner NULL; any thread). */
+    IrqLine gsi_in[KVM_NR_GSI];
+    /* Set once by microvm_devices_done (atomic: the GSI proxies and the
+     * MSI hook read it from any thread, and see NULL before). */
     KVMState *kvm;
     KVMVcpu *vcpus;
 
@@ -258,8 +287,40 @@ static void microvm_msi_write(void *opaque, hwaddr offset, uint64_t value,
                               unsigned size)
 {
     Microvm *m = opaque;
+    KVMState *kvm = atomic_load_acquire(&m->kvm);
 
-    kvm_signal_msi(m->kvm, MICROVM_MSI_ADDR + offset, (uint32_t)value);
+    if (kvm) {
+        kvm_signal_msi(kvm, MICROVM_MSI_ADDR + offset, (uint32_t)value);
+    }
+}
+
+/* PCIHost.msi_notify of the PCI host: MSI and MSI-X messages (any
+ * thread, the function's msi_lock held).  KVM takes the message as the
+ * LAPIC would see the write; one outside the LAPIC window is the
+ * guest's mistake and is dropped by KVM (logged by us once). */
+static void microvm_pci_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    Microvm *m = opaque;
+    KVMState *kvm = atomic_load_acquire(&m->kvm);
+    static unsigned warned;
+
+    if (kvm && !kvm_signal_msi(kvm, addr, data) &&
+        !atomic_xchg(&warned, 1)) {
+        log_mask_printf(LOG_GUEST_ERROR, "microvm: KVM refused the MSI "
+                        "0x%" PRIx32 " to 0x%" PRIx64 "\n", data, addr);
+    }
+}
+
+/* A level change on IOAPIC pin n from one of the board's devices. */
+static void microvm_gsi_set(void *opaque, int n, int level)
+{
+    Microvm *m = opaque;
+    KVMState *kvm = atomic_load_acquire(&m->kvm);
+
+    /* Before KVM exists no device runs: nothing to lose. */
+    if (kvm) {
+        irq_set_level(kvm_gsi_line(kvm, n), level);
+    }
 }
 
 static uint64_t microvm_msi_read(void *opaque, hwaddr offset, unsigned size)
@@ -275,6 +336,29 @@ static const MemoryRegionOps microvm_msi_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
+/* The PCI host on the port space, with its windows and interrupts. */
+static bool microvm_create_pci(Microvm *m, Error **errp)
+{
+    MachineState *ms = m->ms;
+    PCIHostPioConfig cfg = {
+        .sysmem = ms->system_memory, .io = &m->io_root,
+        .dma_root = ms->system_memory,
+        .mmio_base = m->layout.below_4g,
+        .mmio_size = MICROVM_PCI_MMIO_END - m->layout.below_4g,
+        .mmio64_base = X86_HIGH_RAM_ADDR + m->layout.above_4g,
+        .mmio64_size = MICROVM_PCI_MMIO64_SIZE,
+        /* Every port no board device claims (priority below them). */
+        .pio_base = 0, .pio_size = 0x10000,
+        .msi_notify = microvm_pci_msi, .msi_opaque = m,
+    };
+
+    for (unsigned i = 0; i < PCI_NUM_PINS; i++) {
+        cfg.irq[i] = &m->gsi_in[MICROVM_PCI_GSI + i];
+    }
+    m->pci = pci_host_pio_create(ms->system_bus, &cfg, errp);
+    return m->pci != NULL;
+}
+
 static bool microvm_create_devices(Microvm *m, Error **errp)
 {
     MachineState *ms = m->ms;
@@ -282,6 +366,9 @@ static bool microvm_create_devices(Microvm *m, Error **errp)
     Chardev *chr = NULL;
     Error *err = NULL;
 
+    for (unsigned i = 0; i < KVM_NR_GSI; i++) {
+        irq_init_in(&m->gsi_in[i], microvm_gsi_set, m, i, NULL);
+    }
     memory_region_init(&m->io_root, NULL, "io", 0x10000);
     address_space_init(&m->io_as, &m->io_root, "I/O");
 
@@ -301,8 +388,7 @@ static bool microvm_create_devices(Microvm *m, Error **errp)
     /* The UART's region is 0x100 bytes; the PC decodes eight ports. */
     memory_region_init(&m->serial_box, NULL, "serial-box", SERIAL_MM_SIZE);
     m->serial = serial_mm_create(&m->serial_box, 0,
-                                 kvm_gsi_line(m->kvm, MICROVM_SERIAL_GSI),
-                                 chr, errp);
+                                 &m->gsi_in[MICROVM_SERIAL_GSI], chr, errp);
     if (!m->serial) {
         return false;
     }
@@ -311,7 +397,7 @@ static bool microvm_create_devices(Microvm *m, Error **errp)
     memory_region_add_subregion(&m->io_root, MICROVM_SERIAL_PORT,
                                 &m->serial_ports);
     i8042_init(&m->i8042, &m->io_root);
-    return true;
+    return microvm_create_pci(m, errp);
 }
 
 static bool microvm_create_vcpus(Microvm *m, Error **errp)
@@ -369,10 +455,12 @@ static bool microvm_write_boot_data(Microvm *m, Error **errp)
     for (unsigned i = 0; i < X86_BOOT_GDT_ENTRIES; i++) {
         x86_st64(ram_at(m, X86_BOOT_GDT_ADDR + 8 * i, 8), m->gdt[i]);
     }
-    return mptable_build(ram_at(m, X86_EBDA_ADDR,
-                                X86_EBDA_END - X86_EBDA_ADDR),
-                         X86_EBDA_END - X86_EBDA_ADDR, X86_EBDA_ADDR,
-                         ms->smp_cpus, errp) != 0;
+    return mptable_build(ram_at(m, MICROVM_MPTABLE_ADDR,
+                                MICROVM_MPTABLE_END - MICROVM_MPTABLE_ADDR),
+                         MICROVM_MPTABLE_END - MICROVM_MPTABLE_ADDR,
+                         MICROVM_MPTABLE_ADDR, ms->smp_cpus,
+                         &(MPTablePci) { .gsi_base = MICROVM_PCI_GSI },
+                         errp) != 0;
 }
 
 static void microvm_cpu_reset_work(CPUState *cs, void *data)
@@ -399,6 +487,7 @@ static void microvm_reset(void *opaque)
     }
     kvm_irqchip_reset(m->kvm);
     serial_reset(m->serial);
+    pci_host_pio_reset(m->pci);
     CPU_FOREACH(cs) {
         run_on_cpu(cs, microvm_cpu_reset_work, NULL);
     }
@@ -444,19 +533,31 @@ static bool microvm_init(MachineState *ms, Error **errp)
     m->ms = ms;
     microvm = m;
     m->layout = x86_ram_layout(ms->ram_size);
-    /* Everything about the command line and the files first ... */
+    /* Everything about the command line and the files, and every device
+     * (-device lines follow); KVM in microvm_devices_done. */
     if (!microvm_check_options(ms, errp) || !microvm_read_images(m, errp) ||
-        !microvm_create_ram(m, errp) || !microvm_check_elf(m, errp)) {
+        !microvm_create_ram(m, errp) || !microvm_check_elf(m, errp) ||
+        !microvm_create_devices(m, errp)) {
         microvm_free_images(m);
         return false;
     }
-    /* ... then KVM. */
-    m->kvm = kvm_open(MICROVM_KVM_TSS_ADDR, errp);
-    if (!m->kvm || !microvm_create_devices(m, errp)) {
+    microvm_init_entry(m);
+    return true;
+}
+
+/* After the -device lines: KVM, its view of memory, the vCPUs. */
+static bool microvm_devices_done(MachineState *ms, Error **errp)
+{
+    Microvm *m = microvm;
+    KVMState *kvm = kvm_open(MICROVM_KVM_TSS_ADDR, errp);
+
+    assert(m && m->ms == ms && bql_locked());
+    if (!kvm) {
+        microvm_free_images(m);
         return false;
     }
-    kvm_listen_memory(m->kvm, ms->address_space_memory, &m->io_as);
-    microvm_init_entry(m);
+    atomic_store_release(&m->kvm, kvm);
+    kvm_listen_memory(kvm, ms->address_space_memory, &m->io_as);
     if (!microvm_create_vcpus(m, errp)) {
         return false;
     }
@@ -471,5 +572,6 @@ static const MachineClass machine_microvm = {
     .max_cpus = MICROVM_MAX_CPUS,
     .accel = "kvm",
     .init = microvm_init,
+    .devices_done = microvm_devices_done,
 };
 MACHINE_REGISTER(machine_microvm)

@@ -1,16 +1,26 @@
 /* The Intel MultiProcessor Specification 1.4 tables: a floating pointer
- * and a configuration table listing the processors, the ISA bus, the
- * I/O APIC and how the ISA interrupts reach it.  With them Linux finds
- * every CPU and the IOAPIC without ACPI.
+ * and a configuration table listing the processors, the buses (the PCI
+ * root bus when there is one, then ISA), the I/O APIC and how the ISA
+ * and PCI interrupts reach it.  With them Linux finds every CPU, the
+ * IOAPIC and the IOAPIC pin of each PCI INTx without ACPI.
  *
  * The layout follows the interrupt routing of KVM's in-kernel irqchip
  * with its default GSI routing: ISA IRQ n is IOAPIC pin n (so IRQ 0,
  * the PIT, is pin 0 and not the pin 2 of PC firmware), LINT0 of the
  * boot CPU is ExtINT (the 8259) and LINT1 of every CPU is NMI.
+ *
+ * PCI (MP spec §4.3.4, source bus IRQ = device << 2 | pin, pin 0 =
+ * INTA): every slot 0-31 of the root bus, every pin, goes to IOAPIC pin
+ * gsi_base + (slot + pin) % 4, the standard swizzle the PCI host
+ * applies, level-triggered and active high (KVM_IRQ_LINE level 1 is
+ * "asserted").  Linux finds functions behind bridges by swizzling up to
+ * the root bus itself, so only bus 0 is listed; its MP bus id is 0 (the
+ * PCI bus number, which Linux compares), and ISA takes id 1.
  */
 #ifndef HW_X86_MPTABLE_H
 #define HW_X86_MPTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +35,11 @@
 #define MP_LAPIC_VERSION        0x14
 #define MP_IOAPIC_VERSION       0x11
 #define MP_ISA_IRQS             16
+#define MP_PCI_SLOTS            32
+#define MP_PCI_PINS             4
+/* Interrupt assignment flags: polarity bits 1:0, trigger mode 3:2. */
+#define MP_IRQ_POLARITY_HIGH    0x1
+#define MP_IRQ_TRIGGER_LEVEL    0xc
 
 /* Entry types and their sizes. */
 enum {
@@ -59,16 +74,23 @@ enum {
 #define MP_CONFIG_COUNT         34
 #define MP_CONFIG_LAPIC         36
 
-/* Bytes the tables take for nr_cpus processors (pointer included). */
-size_t mptable_size(unsigned nr_cpus);
+/* The PCI root bus of the table (see above). */
+typedef struct MPTablePci {
+    unsigned gsi_base;          /* IOAPIC pin of line 0 (INTA of slot 0) */
+} MPTablePci;
+
+/* Bytes the tables take for nr_cpus processors (pointer included), with
+ * the PCI entries when pci. */
+size_t mptable_size(unsigned nr_cpus, bool pci);
 
 /* Writes the floating pointer at buf (guest address phys_addr) and the
- * configuration table right behind it.  The IOAPIC gets the id after
- * the last CPU.  Fails if the tables need more than len bytes or
- * nr_cpus is 0 or above 254 (APIC ids are 8 bits, 0xff is broadcast).
- * Returns the bytes written, 0 on error. */
+ * configuration table right behind it; pci NULL: no PCI bus.  The IOAPIC
+ * gets the id after the last CPU.  Fails if the tables need more than
+ * len bytes, nr_cpus is 0 or above 254 (APIC ids are 8 bits, 0xff is
+ * broadcast) or PCI lines would go past IOAPIC pin 23.  Returns the
+ * bytes written, 0 on error. */
 size_t mptable_build(uint8_t *buf, size_t len, uint32_t phys_addr,
-                     unsigned nr_cpus, Error **errp);
+                     unsigned nr_cpus, const MPTablePci *pci, Error **errp);
 
 /* The byte that makes the sum of buf[0..len) zero with it in place. */
 uint8_t mptable_checksum(const uint8_t *buf, size_t len);

@@ -121,6 +121,37 @@ expect "ELF of the wrong kind" "true" -M microvm -kernel /bin/true
 kvm_device=/dev/null expect "bad image wins over a bad device" "bz-old" \
     -M microvm -kernel "$dir/bz-old"
 
+# PCI devices on the microvm's host: every -device line is checked
+# before /dev/kvm is opened (the devices are real ones on pcie.0).
+head -c 1048576 /dev/zero >"$dir/disk.img"
+expect "PCI: bad addr" "addr.*SLOT" -M microvm -kernel "$dir/bz-good" \
+    -device virtio-rng-pci,addr=40
+expect "PCI: unknown bus" "Bus 'nope' not found" -M microvm \
+    -kernel "$dir/bz-good" -device virtio-rng-pci,bus=nope
+expect "PCI: slot in use" "virtio-rng-pci,addr=3.*(in use|occupied|taken)" \
+    -M microvm -kernel "$dir/bz-good" -device virtio-rng-pci,addr=3 \
+    -device virtio-rng-pci,addr=3
+expect "PCI: host bridge slot" "addr=0.*(in use|occupied|taken)" \
+    -M microvm -kernel "$dir/bz-good" -device virtio-rng-pci,addr=0
+expect "PCI: root port behind a root port" "root bus" -M microvm \
+    -kernel "$dir/bz-good" -device pcie-root-port,id=rp1,chassis=1,slot=1 \
+    -device pcie-root-port,id=rp2,bus=rp1,chassis=2,slot=2
+expect "PCI: duplicate chassis/slot" "chassis" -M microvm \
+    -kernel "$dir/bz-good" -device pcie-root-port,id=rp1,chassis=1,slot=1 \
+    -device pcie-root-port,id=rp2,chassis=1,slot=1
+expect "PCI: too many vectors" "vectors" -M microvm -kernel "$dir/bz-good" \
+    -device virtio-rng-pci,vectors=200
+expect "PCI: virtio-blk-pci without a drive" "drive" -M microvm \
+    -kernel "$dir/bz-good" -device virtio-blk-pci
+expect "PCI: unknown drive" "drive" -M microvm -kernel "$dir/bz-good" \
+    -device virtio-blk-pci,drive=nope
+expect "PCI: good devices, then no KVM" "cannot open $missing_kvm" \
+    -M microvm -kernel "$dir/bz-good" \
+    -drive file="$dir/disk.img",format=raw,if=none,id=d0 \
+    -device pcie-root-port,id=rp1,chassis=1,slot=1 \
+    -device virtio-blk-pci,drive=d0,bus=rp1 -device virtio-rng-pci \
+    -device virtio-net-pci,addr=5
+
 # A real kernel: too big for 64 MiB (init_size behind 16 MiB).
 root=$(cd "$(dirname "$0")/../.." && pwd)
 real=$(sh "$root/scripts/find-guests.sh" 2>/dev/null)/x86_64/vmlinuz

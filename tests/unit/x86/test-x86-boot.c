@@ -391,26 +391,28 @@ static unsigned sum(const uint8_t *b, size_t len)
     return s;
 }
 
-static void check_mptable(unsigned nr_cpus)
+/* pci: NULL, or the PCI root bus the table must describe. */
+static void check_mptable(unsigned nr_cpus, const MPTablePci *pci)
 {
     static uint8_t buf[4096];
     Error *err = NULL;
-    size_t size = mptable_build(buf, sizeof(buf), X86_EBDA_ADDR, nr_cpus,
-                                &err);
+    size_t size = mptable_build(buf, sizeof(buf), X86_BIOS_ROM_ADDR, nr_cpus,
+                                pci, &err);
     const uint8_t *cfg = buf + MP_FLOATING_SIZE, *e;
-    unsigned count, cpus = 0, buses = 0, ioapics = 0, ioints = 0;
-    unsigned lints = 0, cfg_len;
-    uint8_t ioapic_id = 0xff;
+    unsigned count, cpus = 0, buses = 0, ioapics = 0, isa_ints = 0;
+    unsigned pci_ints = 0, lints = 0, cfg_len;
+    uint8_t ioapic_id = 0xff, isa_bus = pci ? 1 : 0;
+    bool pci_seen[MP_PCI_SLOTS][MP_PCI_PINS] = { { false } };
 
     CHECK(size && !err);
-    CHECK_EQ(size, mptable_size(nr_cpus));
+    CHECK_EQ(size, mptable_size(nr_cpus, pci != NULL));
     CHECK(!memcmp(buf, "_MP_", 4));
     CHECK_EQ(sum(buf, MP_FLOATING_SIZE), 0);
     CHECK_EQ(buf[MP_FLOATING_LENGTH], 1);
     CHECK_EQ(buf[MP_FLOATING_REV], 4);
     CHECK_EQ(buf[11], 0);           /* feature 1: config table present */
     CHECK_EQ(buf[4] | buf[5] << 8 | buf[6] << 16 | (uint32_t)buf[7] << 24,
-             X86_EBDA_ADDR + MP_FLOATING_SIZE);
+             X86_BIOS_ROM_ADDR + MP_FLOATING_SIZE);
     CHECK(!memcmp(cfg, "PCMP", 4));
     cfg_len = cfg[MP_CONFIG_LENGTH] | cfg[MP_CONFIG_LENGTH + 1] << 8;
     CHECK_EQ(cfg_len + MP_FLOATING_SIZE, size);
@@ -431,7 +433,14 @@ static void check_mptable(unsigned nr_cpus)
             e += MP_PROCESSOR_SIZE;
             continue;
         case MP_ENTRY_BUS:
-            CHECK(!memcmp(e + 2, "ISA   ", 6));
+            /* PCI bus 0 first (id = its bus number), then ISA. */
+            if (pci && buses == 0) {
+                CHECK_EQ(e[1], 0);
+                CHECK(!memcmp(e + 2, "PCI   ", 6));
+            } else {
+                CHECK_EQ(e[1], isa_bus);
+                CHECK(!memcmp(e + 2, "ISA   ", 6));
+            }
             buses++;
             break;
         case MP_ENTRY_IOAPIC:
@@ -443,11 +452,22 @@ static void check_mptable(unsigned nr_cpus)
             break;
         case MP_ENTRY_IO_INTERRUPT:
             CHECK_EQ(e[1], MP_INT_INT);
-            CHECK_EQ(e[4], 0);                  /* the ISA bus */
-            CHECK_EQ(e[5], ioints);             /* IRQ n ... */
             CHECK_EQ(e[6], ioapic_id);
-            CHECK_EQ(e[7], ioints);             /* ... on pin n */
-            ioints++;
+            if (e[4] == isa_bus) {
+                CHECK_EQ(e[2], 0);              /* conforms to ISA */
+                CHECK_EQ(e[5], isa_ints);       /* IRQ n ... */
+                CHECK_EQ(e[7], isa_ints);       /* ... on pin n */
+                isa_ints++;
+                break;
+            }
+            /* PCI: device << 2 | pin, level, active high, swizzled. */
+            CHECK(pci);
+            CHECK_EQ(e[4], 0);
+            CHECK_EQ(e[2], MP_IRQ_POLARITY_HIGH | MP_IRQ_TRIGGER_LEVEL);
+            CHECK(!pci_seen[e[5] >> 2][e[5] & 3]);
+            pci_seen[e[5] >> 2][e[5] & 3] = true;
+            CHECK_EQ(e[7], pci->gsi_base + ((e[5] >> 2) + (e[5] & 3)) % 4);
+            pci_ints++;
             break;
         case MP_ENTRY_LOCAL_INTERRUPT:
             CHECK_EQ(e[1], lints == 0 ? MP_INT_EXTINT : MP_INT_NMI);
@@ -461,28 +481,36 @@ static void check_mptable(unsigned nr_cpus)
     }
     CHECK(e == cfg + cfg_len);
     CHECK_EQ(cpus, nr_cpus);
-    CHECK_EQ(buses, 1);
+    CHECK_EQ(buses, pci ? 2 : 1);
     CHECK_EQ(ioapics, 1);
     CHECK_EQ(ioapic_id, nr_cpus);               /* no clash with a CPU */
-    CHECK_EQ(ioints, 16);
+    CHECK_EQ(isa_ints, 16);
+    CHECK_EQ(pci_ints, pci ? MP_PCI_SLOTS * MP_PCI_PINS : 0);
     CHECK_EQ(lints, 2);
 }
 
 static void test_mptable(void)
 {
+    const MPTablePci pci = { .gsi_base = 16 }, bad_pci = { .gsi_base = 21 };
     uint8_t small[64];
     Error *err = NULL;
 
-    check_mptable(1);
-    check_mptable(4);
-    check_mptable(32);
-    /* 32 CPUs still fit in the EBDA kilobyte the board reserves. */
-    CHECK(mptable_size(32) <= X86_EBDA_END - X86_EBDA_ADDR);
-    CHECK(!mptable_build(small, sizeof(small), 0, 1, &err));
+    check_mptable(1, NULL);
+    check_mptable(4, NULL);
+    check_mptable(32, NULL);
+    check_mptable(1, &pci);
+    check_mptable(32, &pci);
+    /* The PCI table of 32 CPUs fits the BIOS area the board uses. */
+    CHECK(mptable_size(32, true) <= X86_HIGH_MEM_ADDR - X86_BIOS_ROM_ADDR);
+    CHECK(!mptable_build(small, sizeof(small), 0, 1, NULL, &err));
     CHECK(strstr(error_get_pretty(err), "bytes"));
     error_free(err);
     err = NULL;
-    CHECK(!mptable_build(small, sizeof(small), 0, 0, &err));
+    CHECK(!mptable_build(small, sizeof(small), 0, 0, NULL, &err));
+    error_free(err);
+    err = NULL;
+    CHECK(!mptable_build(small, sizeof(small), 0, 1, &bad_pci, &err));
+    CHECK(strstr(error_get_pretty(err), "IOAPIC pin 21"));
     error_free(err);
 }
 
