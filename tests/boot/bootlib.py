@@ -74,10 +74,15 @@ def check_emulator(path):
 
 def weft_run_cmdline(script):
     """The kernel command line running SCRIPT through the guest's init.
-    The kernel strips the double quotes, so SCRIPT must not contain any."""
+    The kernel strips the double quotes, so SCRIPT must not contain any.
+    $WEFT_GUEST_APPEND adds kernel parameters: a ThreadSanitizer build
+    runs the guest so slowly that its lockup and stall detectors fire
+    (e.g. WEFT_GUEST_APPEND="nowatchdog rcupdate.rcu_cpu_stall_suppress=1")."""
     if '"' in script:
         raise ValueError('WEFT_RUN scripts cannot contain double quotes')
-    return 'console=ttyS0 WEFT_RUN="%s"' % script
+    extra = os.environ.get('WEFT_GUEST_APPEND', '').strip()
+    return 'console=ttyS0 %sWEFT_RUN="%s"' % (extra + ' ' if extra else '',
+                                             script)
 
 
 class Run:
