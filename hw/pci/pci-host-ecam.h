@@ -18,8 +18,6 @@
 #include "util/error.h"
 
 #define TYPE_PCI_HOST_ECAM "pci-host-ecam-generic"
-#define TYPE_PCIE_HOST_BRIDGE "pcie-host-bridge"
-#define PCI_HOST_ECAM_ROOT_BUS "pcie.0"
 /* 1 MiB of ECAM per bus. */
 #define PCI_ECAM_BUS_SHIFT 20
 

@@ -19,9 +19,8 @@
 #include <assert.h>
 #include <inttypes.h>
 
+#include "hw/pci/pci-host-common.h"
 #include "hw/pci/pci-host-pio.h"
-#include "hw/core/props.h"
-#include "hw/pci/pci-host-ecam.h"       /* TYPE_PCIE_HOST_BRIDGE */
 #include "system/bql.h"
 #include "util/log.h"
 
@@ -31,12 +30,8 @@ struct PCIHostPio {
     Device parent;
     /* Set before realize by pci_host_pio_create, constant afterwards. */
     PCIHostPioConfig cfg;
-    PCIHost host;
-    PCIBus root;
+    PCIHostRoot r;
     MemoryRegion config_address, config_data;
-    MemoryRegion pci_mem, pci_io;       /* the PCI address spaces */
-    MemoryRegion mmio_win, mmio64_win, pio_win;
-    bool realized;                      /* regions exist (finalize) */
     /* BQL (both port regions are BQL regions).  Masked with
      * PCI_CONFIG_ADDRESS_MASK. */
     uint32_t address;
@@ -93,7 +88,7 @@ static PCIDevice *selected_device(PCIHostPio *h)
     if (!(h->address & PCI_CONFIG_ADDRESS_ENABLE)) {
         return NULL;
     }
-    bus = pci_find_bus_nr(&h->root, busnr);
+    bus = pci_find_bus_nr(&h->r.root, busnr);
     if (!bus || devfn >= bus->max_devfn) {
         return NULL;
     }
@@ -133,47 +128,15 @@ static const MemoryRegionOps config_data_ops = {
 
 /* ---- interrupts */
 
-static void pio_set_irq(PCIHost *host, int line, bool level)
-{
-    PCIHostPio *h = host->opaque;
-
-    irq_set_level(device_irq_out(&h->parent, line), level);
-}
-
 static void pio_msi_notify(PCIHost *host, PCIDevice *dev, uint64_t addr,
                            uint32_t data)
 {
-    PCIHostPio *h = host->opaque;
+    PCIHostPio *h = container_of(host, PCIHostPio, r.host);
 
     h->cfg.msi_notify(h->cfg.msi_opaque, addr, data);
 }
 
 /* ---- the host device */
-
-static void pio_map_windows(PCIHostPio *h)
-{
-    PCIHostPioConfig *c = &h->cfg;
-    Object *owner = &h->parent.obj;
-
-    /* Aliases of our own regions: no reference; sysmem and io (static)
-     * hold one on us while they are mapped. */
-    memory_region_init_alias(&h->mmio_win, owner, "pci-mmio", &h->pci_mem,
-                             c->mmio_base, c->mmio_size);
-    memory_region_add_subregion(c->sysmem, c->mmio_base, &h->mmio_win);
-    if (c->mmio64_size) {
-        memory_region_init_alias(&h->mmio64_win, owner, "pci-mmio-high",
-                                 &h->pci_mem, c->mmio64_base,
-                                 c->mmio64_size);
-        memory_region_add_subregion(c->sysmem, c->mmio64_base,
-                                    &h->mmio64_win);
-    }
-    if (c->pio_size) {
-        memory_region_init_alias(&h->pio_win, owner, "pci-pio", &h->pci_io,
-                                 c->pio_base, c->pio_size);
-        memory_region_add_subregion_overlap(c->io, c->pio_base, &h->pio_win,
-                                            -1);
-    }
-}
 
 static bool pio_config_ok(const PCIHostPioConfig *c)
 {
@@ -186,49 +149,39 @@ static bool pio_realize(Device *dev, Error **errp)
     PCIHostPio *h = PCI_HOST_PIO(dev);
     PCIHostPioConfig *c = &h->cfg;
     Object *owner = &dev->obj;
-    Device *fn;
 
     if (!pio_config_ok(c)) {
         error_setg(errp, "%s: created without a valid configuration",
                    TYPE_PCI_HOST_PIO);
         return false;
     }
-    h->host.set_irq = pio_set_irq;
-    h->host.msi_notify = c->msi_notify ? pio_msi_notify : NULL;
-    h->host.opaque = h;
-    h->host.dma_root = c->dma_root;
+    h->r.host.msi_notify = c->msi_notify ? pio_msi_notify : NULL;
     memory_region_init_io(&h->config_address, owner, &config_address_ops, h,
                           "pci-config-address", PCI_HOST_PIO_PORTS);
     memory_region_init_io(&h->config_data, owner, &config_data_ops, h,
                           "pci-config-data", PCI_HOST_PIO_PORTS);
-    memory_region_init(&h->pci_mem, owner, "pci-memory", UINT64_MAX);
-    memory_region_init(&h->pci_io, owner, "pci-io", 0x10000);
-    h->realized = true;
-    pci_root_bus_init(&h->root, dev, PCI_HOST_PIO_ROOT_BUS, &h->host,
-                      &h->pci_mem, &h->pci_io, true);
-    /* Devices without addr= start at slot 1, after the host bridge. */
-    h->root.min_slot = 1;
-    fn = device_new(TYPE_PCIE_HOST_BRIDGE, errp);
-    if (!fn || !device_set_prop_str(fn, "addr", "0", errp) ||
-        !device_realize(fn, h->root.qbus, errp)) {
-        device_unref(fn);
+    if (!pci_host_root_realize(&h->r, dev, c->dma_root, errp)) {
         return false;
     }
-    device_unref(fn);           /* the root bus holds it */
     memory_region_add_subregion(c->io, PCI_CONFIG_ADDRESS_PORT,
                                 &h->config_address);
     memory_region_add_subregion(c->io, PCI_CONFIG_DATA_PORT,
                                 &h->config_data);
-    pio_map_windows(h);
+    pci_host_root_map_windows(&h->r, dev, &(PCIHostWindows) {
+        .mem_space = c->sysmem,
+        .mmio_base = c->mmio_base, .mmio_size = c->mmio_size,
+        .mmio64_base = c->mmio64_base, .mmio64_size = c->mmio64_size,
+        /* The same port numbers, under the board's own ports. */
+        .io_space = c->io, .pio_base = c->pio_base,
+        .pio_offset = c->pio_base, .pio_size = c->pio_size,
+        .pio_priority = -1,
+    });
     return true;
 }
 
 static void pio_instance_init(Device *dev)
 {
-    PCIHostPio *h = PCI_HOST_PIO(dev);
-
-    pci_host_init(&h->host);
-    device_init_irqs_out(dev, PCI_NUM_PINS);
+    pci_host_root_init(&PCI_HOST_PIO(dev)->r, dev);
 }
 
 /* The host is never unplugged: a finalize only follows a failed
@@ -237,13 +190,11 @@ static void pio_instance_finalize(Device *dev)
 {
     PCIHostPio *h = PCI_HOST_PIO(dev);
 
-    if (h->realized) {
+    if (h->r.realized) {
         memory_region_finalize(&h->config_address);
         memory_region_finalize(&h->config_data);
-        memory_region_finalize(&h->pci_mem);
-        memory_region_finalize(&h->pci_io);
     }
-    pthread_mutex_destroy(&h->host.intx_lock);
+    pci_host_root_finalize(&h->r);
 }
 
 static const DeviceTypeInfo pci_host_pio_info = {
@@ -280,12 +231,13 @@ PCIHostPio *pci_host_pio_create(Bus *parent_bus, const PCIHostPioConfig *cfg,
             pci_host_pio_connect_irq(h, i, cfg->irq[i]);
         }
     }
+    pci_host_root_register_query(&h->r);
     return h;
 }
 
 PCIBus *pci_host_pio_root_bus(PCIHostPio *h)
 {
-    return &h->root;
+    return &h->r.root;
 }
 
 void pci_host_pio_connect_irq(PCIHostPio *h, unsigned n, IrqLine *line)
@@ -298,5 +250,5 @@ void pci_host_pio_reset(PCIHostPio *h)
 {
     assert(bql_locked());
     h->address = 0;
-    pci_bus_reset(&h->root);
+    pci_bus_reset(&h->r.root);
 }

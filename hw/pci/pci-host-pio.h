@@ -27,7 +27,6 @@
 #include "util/error.h"
 
 #define TYPE_PCI_HOST_PIO "pci-host-pio"
-#define PCI_HOST_PIO_ROOT_BUS "pcie.0"
 
 #define PCI_CONFIG_ADDRESS_PORT  0xcf8
 #define PCI_CONFIG_DATA_PORT     0xcfc
