@@ -34,12 +34,10 @@ initramfs archive.
 Usage: linux-hotplug.py WEFT [ITERATIONS]"""
 
 import gzip
-import json
 import os
 import re
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +46,9 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'boot'))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'qmp'))
 import bootlib  # noqa: E402
+import qmplib  # noqa: E402
 
 ITERATIONS = 50
 SLOT = 2                        # physical slot number of the empty port
@@ -162,86 +162,6 @@ sleep 100000
 
 def fail(msg):
     bootlib.fail(msg)
-
-
-class Qmp:
-    """A QMP client that keeps the events it sees on the way."""
-
-    def __init__(self, path, proc):
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    fail('cannot connect to QMP at ' + path)
-                time.sleep(0.05)
-        self.buf = b''
-        self.events = []
-        self.recv()                     # greeting
-        self.ok('qmp_capabilities')
-
-    def recv(self, timeout=STEP_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                fail('QMP: nothing within %d s' % timeout)
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if not data:
-                fail('QMP: connection closed (weft died?)')
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
-
-    def cmd(self, name, args=None):
-        req = {'execute': name}
-        if args is not None:
-            req['arguments'] = args
-        self.sock.sendall(json.dumps(req).encode())
-        while True:
-            msg = self.recv()
-            if 'event' in msg:
-                self.events.append(msg)
-                continue
-            return msg
-
-    def ok(self, name, args=None):
-        r = self.cmd(name, args)
-        if 'return' not in r:
-            fail('QMP %s %r: %r' % (name, args, r))
-        return r['return']
-
-    def poll_events(self):
-        """Collects events already sent, without blocking."""
-        self.sock.settimeout(0)
-        try:
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    fail('QMP: connection closed (weft died?)')
-                self.buf += data
-        except (BlockingIOError, socket.timeout):
-            pass
-        while b'\n' in self.buf:
-            line, self.buf = self.buf.split(b'\n', 1)
-            msg = json.loads(line)
-            if 'event' not in msg:
-                fail('QMP: unexpected reply %r' % msg)
-            self.events.append(msg)
-
-    def take_event(self, name, match=lambda data: True):
-        for i, ev in enumerate(self.events):
-            if ev['event'] == name and match(ev.get('data', {})):
-                return self.events.pop(i)
-        return None
 
 
 def build_guest_archive(tmp):
@@ -413,7 +333,9 @@ def main():
         argv[argv.index('-initrd') + 1] = initrd
         run = bootlib.Run(argv)
         try:
-            rc = Rounds(run, Qmp(sock, run.proc), hp_img).play(kinds)
+            rc = Rounds(run, qmplib.Client(sock, proc=run.proc,
+                                                    timeout=STEP_TIMEOUT),
+                        hp_img).play(kinds)
         finally:
             run.stop()
         run.check_kernel_healthy()

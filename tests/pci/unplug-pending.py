@@ -18,110 +18,31 @@ deleted.  At the end weft quits with status 0.
 
 Usage: unplug-pending.py WEFT"""
 
-import json
 import os
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 
-TIMEOUT = float(os.environ.get('WEFT_QMP_TIMEOUT', '60'))
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'qmp'))
+from qmplib import TIMEOUT, Client, check, fail  # noqa: E402
+
 # How long a guest that does not answer is given to (not) answer.
 PENDING_WAIT = 3.0
 # wfi; j .-4
 SPIN = struct.pack('<2I', 0x10500073, 0xffdff06f)
 
 
-def fail(msg):
-    print('FAIL: ' + msg, flush=True)
-    sys.exit(1)
+def deleted(qmp, dev_id, timeout):
+    """The DEVICE_DELETED of dev_id within TIMEOUT, or None."""
+    return qmp.wait_event('DEVICE_DELETED', timeout,
+                          lambda data: data.get('device') == dev_id)
 
 
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-class Qmp:
-    def __init__(self, path, proc):
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                check(proc.poll() is None, 'weft exited early')
-                check(time.monotonic() < deadline, 'cannot connect to QMP')
-                time.sleep(0.05)
-        self.buf = b''
-        self.events = []
-        self.recv(TIMEOUT)
-        self.ok('qmp_capabilities')
-
-    def recv(self, timeout):
-        """The next message, or None if nothing came within TIMEOUT."""
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                return None
-            check(data, 'QMP connection closed')
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
-
-    def cmd(self, name, args=None):
-        req = {'execute': name}
-        if args is not None:
-            req['arguments'] = args
-        self.sock.sendall(json.dumps(req).encode())
-        while True:
-            msg = self.recv(TIMEOUT)
-            check(msg is not None, '%s: no reply' % name)
-            if 'event' in msg:
-                self.events.append(msg)
-            else:
-                return msg
-
-    def ok(self, name, args=None):
-        r = self.cmd(name, args)
-        check('return' in r, '%s %r: %r' % (name, args, r))
-        return r['return']
-
-    def error(self, name, args, desc):
-        r = self.cmd(name, args)
-        check('error' in r and desc in r['error']['desc'],
-              '%s %r: want an error with %r, got %r' % (name, args, desc, r))
-
-    def deleted(self, dev_id, timeout):
-        """The DEVICE_DELETED of dev_id within TIMEOUT, or None."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for ev in self.events:
-                if ev['event'] == 'DEVICE_DELETED' and \
-                        ev['data'].get('device') == dev_id:
-                    self.events.remove(ev)
-                    return ev
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            msg = self.recv(left)
-            if msg is not None:
-                check('event' in msg, 'unexpected reply %r' % msg)
-                self.events.append(msg)
-
-    def qtree(self):
-        return self.ok('human-monitor-command',
-                       {'command-line': 'info qtree'})
+def qtree(qmp):
+    return qmp.ok('human-monitor-command', {'command-line': 'info qtree'})
 
 
 def qtree_entry(qtree, dev_id):
@@ -168,7 +89,7 @@ def main():
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err)
         try:
-            run(Qmp(sock, proc), image)
+            run(Client(sock, proc=proc), image)
             rc = proc.wait(TIMEOUT)
         finally:
             if proc.poll() is None:
@@ -185,17 +106,17 @@ def main():
 
 def run(qmp, image):
     qmp.ok('device_del', {'id': 'rng0'})
-    check(qmp.deleted('rng0', PENDING_WAIT) is None,
+    check(deleted(qmp, 'rng0', PENDING_WAIT) is None,
           'DEVICE_DELETED without an answer from the guest')
-    entry = qtree_entry(qmp.qtree(), 'rng0')
+    entry = qtree_entry(qtree(qmp), 'rng0')
     check(entry and any(l.strip() == 'state = unplug-pending'
                         for l in entry),
           'info qtree does not show rng0 pending: %r' % entry)
     check(in_query_pci(qmp, 'rng0'), 'query-pci lost rng0')
-    qmp.error('device_del', {'id': 'rng0'},
-              "Device 'rng0' is already being unplugged (unplug-pending)")
+    qmp.error('device_del', {'id': 'rng0'}, desc="Device 'rng0' is already "
+              "being unplugged (unplug-pending)")
     qmp.error('device_add', {'driver': 'virtio-rng-pci', 'id': 'rng0',
-                             'bus': 'rp2'}, "Duplicate device id 'rng0'")
+                             'bus': 'rp2'}, desc="Duplicate device id 'rng0'")
     print('ok: device_del unanswered: rng0 stays, pending in info qtree, '
           'in query-pci; a second device_del says so', flush=True)
 
@@ -205,12 +126,12 @@ def run(qmp, image):
                           'bus': 'rp2', 'drive': 'd0'})
     check(in_query_pci(qmp, 'blk0'), 'query-pci does not list blk0')
     qmp.ok('device_del', {'id': 'blk0'})
-    check(qmp.deleted('blk0', TIMEOUT) is not None,
+    check(deleted(qmp, 'blk0', TIMEOUT) is not None,
           'no DEVICE_DELETED for blk0 in a slot that is off')
     check(not in_query_pci(qmp, 'blk0'), 'query-pci still lists blk0')
     qmp.ok('blockdev-del', {'node-name': 'd0'})
     # rng0 is still waiting.
-    check(qtree_entry(qmp.qtree(), 'rng0') is not None, 'rng0 went away')
+    check(qtree_entry(qtree(qmp), 'rng0') is not None, 'rng0 went away')
     print('ok: device_del in a slot that is off: DEVICE_DELETED at once, '
           'the node is free again', flush=True)
     qmp.ok('quit')

@@ -7,7 +7,6 @@ host CPU, and each reset shows up as a new 'R' per hart.
 
 Usage: test-qmp.py WEFT
 """
-import json
 import os
 import re
 import signal
@@ -18,10 +17,12 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmplib import TIMEOUT, Client, check, fail  # noqa: E402
+
 WEFT = sys.argv[1]
 SKIP = 77
-# Generous: the CI machine has 2 loaded cores.
-TIMEOUT = float(os.environ.get('WEFT_QMP_TIMEOUT', '60'))
 SMP = 2
 
 # lui t0,0x10000; addi t1,zero,'R'; sb t1,0(t0); wfi; j .-4
@@ -29,18 +30,8 @@ SPIN = struct.pack('<5I', 0x100002b7, 0x05200313, 0x00628023, 0x10500073,
                    0xffdff06f)
 
 
-def fail(msg):
-    print('FAIL: ' + msg, flush=True)
-    sys.exit(1)
-
-
 def log(msg):
     print(msg, flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 class Weft:
@@ -107,106 +98,6 @@ class Weft:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-class Client:
-    """A QMP connection: replies and events, parsed from CR LF lines."""
-
-    def __init__(self, addr, family=socket.AF_UNIX, negotiate=True):
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            self.sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(addr)
-                break
-            except OSError:
-                self.sock.close()
-                check(time.monotonic() < deadline, 'cannot connect to %r'
-                      % (addr,))
-                time.sleep(0.05)
-        self.buf = b''
-        self.events = []
-        self.greeting = self.recv()
-        if negotiate:
-            r = self.cmd('qmp_capabilities')
-            check(r == {'return': {}}, 'qmp_capabilities: %r' % r)
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def recv(self, timeout=TIMEOUT):
-        """The next message, or None at EOF."""
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            check(left > 0, 'no QMP message within %d s' % timeout)
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except ConnectionResetError:
-                data = b''
-            except socket.timeout:
-                fail('no QMP message within %d s' % timeout)
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        check(line.endswith(b'\r'), 'message not ended by CR LF: %r' % line)
-        return json.loads(line)
-
-    def reply(self):
-        """The next reply; events on the way are kept."""
-        while True:
-            msg = self.recv()
-            check(msg is not None, 'connection closed before the reply')
-            if 'event' in msg:
-                self.events.append(msg)
-                continue
-            return msg
-
-    def cmd(self, name, args=None, **extra):
-        req = {'execute': name}
-        if args is not None:
-            req['arguments'] = args
-        req.update(extra)
-        self.send_raw(json.dumps(req).encode())
-        return self.reply()
-
-    def ok(self, name, args=None):
-        r = self.cmd(name, args)
-        check('return' in r, '%s %r: %r' % (name, args, r))
-        return r['return']
-
-    def error(self, name, args=None, cls='GenericError', desc=None,
-              **extra):
-        r = self.cmd(name, args, **extra)
-        check('error' in r and r['error']['class'] == cls,
-              '%s %r: want %s, got %r' % (name, args, cls, r))
-        if desc:
-            check(desc in r['error']['desc'], '%s: want %r in %r'
-                  % (name, desc, r['error']['desc']))
-        return r['error']
-
-    def event(self, name, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, ev in enumerate(self.events):
-                if ev['event'] == name:
-                    return self.events.pop(i)
-            left = deadline - time.monotonic()
-            check(left > 0, 'no %s event within %d s' % (name, timeout))
-            msg = self.recv(left)
-            check(msg is not None, 'connection closed waiting for ' + name)
-            check('event' in msg, 'unexpected reply %r' % msg)
-            self.events.append(msg)
-
-    def alive(self):
-        """The connection still works and holds no stray reply."""
-        check(self.ok('query-version')['qemu']['minor'] >= 0,
-              'query-version')
-
-    def close(self):
-        self.sock.close()
 
 
 def check_event_shape(ev, name):
